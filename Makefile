@@ -1,0 +1,45 @@
+# Two commands matter:  make run  (set up, train if needed, start everything)
+#                       make test (set up, lint, types, validate, train, pytest, rasa test)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup train run test lint types validate pytest stories nlu-eval benchmark clean
+
+help:
+	@echo "make run    - set up, train if needed, start action server, Rasa and the web chat"
+	@echo "make test   - set up and run the whole test suite (what CI runs)"
+	@echo "make setup | train | lint | types | validate | pytest | stories | nlu-eval | benchmark"
+
+setup:
+	@bash scripts/setup.sh
+
+train: setup
+	@bash scripts/train.sh
+
+run:
+	@bash scripts/run.sh
+
+test:
+	@bash scripts/test.sh
+
+lint: setup
+	.venv/bin/ruff check bot actions tests scripts
+	.venv/bin/ruff format --check bot actions tests scripts
+
+types: setup
+	.venv/bin/mypy bot actions
+
+validate: setup
+	@bash scripts/rasa.sh data validate --fail-on-warnings
+
+pytest: train
+	@bash scripts/pytest.sh
+
+stories: train
+	@bash scripts/rasa.sh test core --stories tests/test_stories.yml --model models/bank.tar.gz --fail-on-prediction-errors --out results/core
+
+nlu-eval: train
+	@bash scripts/rasa.sh test nlu --nlu tests/data/nlu_heldout_en.yml --model models/bank.tar.gz --out results/nlu
+
+clean:
+	rm -rf models results var .mypy_cache .ruff_cache .pytest_cache

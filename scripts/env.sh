@@ -1,0 +1,18 @@
+# Sourced by the other scripts: project root, virtualenv and the environment Rasa runs in.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+export RASA_TELEMETRY_ENABLED=false
+export TF_CPP_MIN_LOG_LEVEL=2
+export PYTHONDONTWRITEBYTECODE=1
+export SQLALCHEMY_SILENCE_UBER_WARNING=1
+# Defaults for what endpoints.yml and the run script read; override them in the environment.
+export RASA_HOST="${RASA_HOST:-127.0.0.1}"
+export RASA_PORT="${RASA_PORT:-5005}"
+export ACTION_PORT="${ACTION_PORT:-5055}"
+export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_PORT}/webhook}"
+export WEB_PORT="${WEB_PORT:-8080}"
+export VAR_DIR="${VAR_DIR:-$ROOT/var}"
+export TRACKER_DB="${TRACKER_DB:-$VAR_DIR/tracker.db}"
+export MODEL_PATH="${MODEL_PATH:-$ROOT/models/bank.tar.gz}"
+export SANIC_HOST="${SANIC_HOST:-127.0.0.1}"

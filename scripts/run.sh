@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The main command: set up, train if needed, then start the action server, Rasa and the
+# web chat on loopback. Ctrl-C stops everything this script started.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+bash scripts/setup.sh
+bash scripts/train.sh
+mkdir -p "$VAR_DIR/log"
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  echo "run: stopping..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "run: stopped"
+}
+trap cleanup INT TERM EXIT
+
+"$VENV/bin/python" -m rasa_sdk --actions actions --port "$ACTION_PORT" \
+  >"$VAR_DIR/log/actions.log" 2>&1 &
+pids+=($!)
+
+rasa_args=(run --model "$MODEL_PATH" --endpoints endpoints.yml --credentials credentials.yml
+  --interface "$RASA_HOST" --port "$RASA_PORT" --enable-api --cors "http://127.0.0.1:$WEB_PORT")
+[ -n "${RASA_AUTH_TOKEN:-}" ] && rasa_args+=(--auth-token "$RASA_AUTH_TOKEN")
+"$VENV/bin/rasa" "${rasa_args[@]}" >"$VAR_DIR/log/rasa.log" 2>&1 &
+pids+=($!)
+
+"$VENV/bin/python" -m bot webchat --host 127.0.0.1 --port "$WEB_PORT" \
+  --rasa-url "http://$RASA_HOST:$RASA_PORT" >"$VAR_DIR/log/webchat.log" 2>&1 &
+pids+=($!)
+
+echo "run: starting (logs in $VAR_DIR/log/) ..."
+"$VENV/bin/python" -m bot wait-ready --timeout 180 \
+  "http://$RASA_HOST:$RASA_PORT/status" "http://127.0.0.1:$ACTION_PORT/health" "http://127.0.0.1:$WEB_PORT/"
+
+cat <<TXT
+
+  Web chat:       http://127.0.0.1:$WEB_PORT/
+  Rasa REST:      http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook
+  Rasa socket.io: http://$RASA_HOST:$RASA_PORT/socket.io
+  Action server:  http://127.0.0.1:$ACTION_PORT/webhook
+
+  Try:  curl -s -XPOST http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook \\
+          -H 'Content-Type: application/json' -d '{"sender": "me", "message": "my card has not arrived"}'
+
+  Press Ctrl-C to stop.
+TXT
+
+# Stop everything as soon as one of the processes exits.
+wait -n "${pids[@]}" || true
+echo "run: a process exited; see $VAR_DIR/log/" >&2
+exit 1

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The test command (make test): everything CI checks, in order, stopping at the first failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+step() { echo; echo "==== $* ===="; }
+t0=$(date +%s)
+
+step "setup";               bash scripts/setup.sh
+step "lint (ruff)";         "$VENV/bin/ruff" check bot actions tests scripts
+                            "$VENV/bin/ruff" format --check bot actions tests scripts
+step "types (mypy)";        "$VENV/bin/mypy" bot actions
+step "rasa data validate";  bash scripts/rasa.sh data validate --fail-on-warnings
+step "train (if needed)";   bash scripts/train.sh
+step "rasa test stories";   bash scripts/rasa.sh test core --stories tests/test_stories.yml \
+                              --model "$MODEL_PATH" --fail-on-prediction-errors --out results/core
+step "pytest";              bash scripts/pytest.sh
+step "done in $(( $(date +%s) - t0 ))s"

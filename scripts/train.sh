@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Train the model only when the data, domain, config or the plugin's NLU code changed.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+fingerprint="$( { find config.yml domain.yml data bot/rasa bot/cues bot/personas personas.yml -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null | LC_ALL=C sort | xargs sha256sum; cat requirements.txt; } | sha256sum | cut -d' ' -f1)"
+stamp="$ROOT/models/.fingerprint"
+if [ -f "$MODEL_PATH" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$fingerprint" ]; then
+  echo "train: model is up to date ($MODEL_PATH)"
+  exit 0
+fi
+echo "train: training $MODEL_PATH"
+mkdir -p "$(dirname "$MODEL_PATH")"
+start=$(date +%s)
+"$VENV/bin/rasa" train --config config.yml --domain domain.yml --data data \
+  --out "$(dirname "$MODEL_PATH")" --fixed-model-name "$(basename "$MODEL_PATH" .tar.gz)" --force
+echo "train: done in $(( $(date +%s) - start ))s, $(du -h "$MODEL_PATH" | cut -f1)"
+echo "$fingerprint" > "$stamp"

@@ -1,0 +1,99 @@
+"""The running assistant over REST and through the web chat relay (real servers)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from bot.bank import load_bank_info
+from bot.config import Settings
+
+from .conftest import Stack, post_json
+
+pytestmark = pytest.mark.integration
+BANK = load_bank_info(Settings.from_env().bank_config)
+
+
+def _texts(replies: list[dict[str, object]]) -> str:
+    return "\n".join(str(r.get("text", "")) for r in replies)
+
+
+def test_greeting_names_the_bank(stack: Stack) -> None:
+    text = _texts(stack.rest(f"t-{uuid.uuid4()}", "hello"))
+    assert BANK.bank_name in text
+    assert "{" not in text, "a template variable was left unfilled"
+
+
+@pytest.mark.parametrize(
+    ("message", "must_contain"),
+    [
+        ("I've lost my card, what do I do", BANK.phone_cards),
+        ("my new card still hasn't come in the post", "working days"),
+        ("how can I change my PIN number?", "PIN"),
+        ("can someone ring me please", BANK.phone_main),
+    ],
+)
+def test_banking_answers_are_specific_and_filled(stack: Stack, message: str, must_contain: str) -> None:
+    replies = stack.rest(f"t-{uuid.uuid4()}", message)
+    text = _texts(replies)
+    assert must_contain in text
+    assert "{" not in text
+
+
+def test_answer_is_followed_by_offer_of_more_help_and_goodbye(stack: Stack) -> None:
+    sender = f"t-{uuid.uuid4()}"
+    first = _texts(stack.rest(sender, "why was my card payment declined"))
+    assert "declined" in first.lower()
+    assert "anything else" in first.lower()
+    bye = _texts(stack.rest(sender, "no thanks"))
+    assert "goodbye" in bye.lower()
+
+
+def test_conversation_is_stored_in_the_sqlite_tracker_store(stack: Stack) -> None:
+    sender = f"t-{uuid.uuid4()}"
+    stack.rest(sender, "how do I activate my card")
+    tracker = stack.tracker(sender)
+    assert tracker["latest_message"]["intent"]["name"] == "activate_my_card"
+    with sqlite3.connect(stack.tracker_db) as db:
+        (count,) = db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()
+    assert count > 0
+
+
+def test_gibberish_gets_the_fallback_not_a_guess(stack: Stack) -> None:
+    text = _texts(stack.rest(f"t-{uuid.uuid4()}", "qzxv blorf wmpt"))
+    assert "didn't quite understand" in text
+
+
+def test_web_chat_page_is_served_with_the_bank_name(stack: Stack) -> None:
+    with urllib.request.urlopen(stack.web_url + "/", timeout=10) as resp:
+        page = resp.read().decode()
+    assert resp.headers.get_content_type() == "text/html"
+    assert BANK.bank_name in page
+    assert 'id="form"' in page
+
+
+def test_web_chat_relay_reaches_rasa_and_marks_the_website_channel(stack: Stack) -> None:
+    sender = f"web-{uuid.uuid4()}"
+    replies = post_json(stack.web_url + "/api/message", {"sender": sender, "message": "hi"})
+    assert BANK.bank_name in _texts(replies)
+    latest = stack.tracker(sender)["latest_message"]
+    assert latest["metadata"]["channel"] == "socketio"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[]", b'{"sender": "x"}', b'{"sender": "", "message": "hi"}', b'{"sender": "x", "message": 5}'],
+)
+def test_web_chat_relay_rejects_bad_requests_with_400(stack: Stack, body: bytes) -> None:
+    req = urllib.request.Request(
+        stack.web_url + "/api/message", data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=10)
+    assert err.value.code == 400
+    assert "error" in json.loads(err.value.read())

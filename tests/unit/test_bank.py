@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.bank import BankConfigError, load_bank_info
+from bot.config import DEFAULT_BANK_CONFIG, Settings
+
+VALID = """
+bank_name: Test Bank
+app_name: Test app
+website: https://bank.example
+phone:
+  main: "+44 1"
+  cards: "+44 2"
+  abroad: "+44 3"
+hours:
+  timezone: Europe/London
+  text: "9 to 5"
+"""
+
+
+def test_shipped_bank_config_is_valid() -> None:
+    info = load_bank_info(DEFAULT_BANK_CONFIG)
+    assert set(info.template_vars()) == {
+        "bank_name",
+        "app_name",
+        "website",
+        "phone_main",
+        "phone_cards",
+        "phone_abroad",
+        "hours",
+        "timezone",
+    }
+    assert all(info.template_vars().values())
+
+
+def test_loads_all_fields(tmp_path: Path) -> None:
+    path = tmp_path / "bank.yml"
+    path.write_text(VALID)
+    info = load_bank_info(path)
+    assert info.bank_name == "Test Bank"
+    assert info.phone_cards == "+44 2"
+    assert info.hours == "9 to 5"
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (VALID.replace("bank_name: Test Bank", "bank_name: ''"), "bank_name"),
+        (VALID.replace('  cards: "+44 2"\n', ""), "phone.cards"),
+        (VALID.replace('  text: "9 to 5"', "  text: 5"), "hours.text"),
+        ("phone: 1\n" + VALID.split("phone:")[0], "phone"),
+    ],
+)
+def test_errors_name_file_and_field(tmp_path: Path, text: str, field: str) -> None:
+    path = tmp_path / "bank.yml"
+    path.write_text(text)
+    with pytest.raises(BankConfigError) as err:
+        load_bank_info(path)
+    assert str(path) in str(err.value)
+    assert repr(field) in str(err.value)
+
+
+def test_missing_file_and_bad_yaml_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(BankConfigError, match="cannot read"):
+        load_bank_info(tmp_path / "absent.yml")
+    bad = tmp_path / "bad.yml"
+    bad.write_text("bank_name: [unclosed")
+    with pytest.raises(BankConfigError, match="not valid YAML"):
+        load_bank_info(bad)
+
+
+def test_settings_from_env_override(tmp_path: Path) -> None:
+    settings = Settings.from_env({"BANK_CONFIG": str(tmp_path / "b.yml")})
+    assert settings.bank_config == tmp_path / "b.yml"
+    assert Settings.from_env({}).bank_config == DEFAULT_BANK_CONFIG

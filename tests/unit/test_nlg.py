@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.bank import load_bank_info
+from bot.config import DEFAULT_BANK_CONFIG, PROJECT_ROOT
+from bot.rasa.nlg import BankNLG
+
+DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+BANK = load_bank_info(DEFAULT_BANK_CONFIG)
+
+
+async def test_every_response_is_filled_from_bank_config() -> None:
+    nlg = BankNLG(endpoint_config=None, domain=DOMAIN)
+    tracker = DialogueStateTracker.from_events("u1", [])
+    for name in DOMAIN.responses:
+        response = await nlg.generate(name, tracker, "rest")
+        assert response is not None, name
+        assert response["text"].strip(), name
+        assert "{" not in response["text"] and "}" not in response["text"], f"{name}: {response['text']}"
+
+
+async def test_phone_numbers_come_from_the_config() -> None:
+    nlg = BankNLG(endpoint_config=None, domain=DOMAIN)
+    tracker = DialogueStateTracker.from_events("u1", [])
+    response = await nlg.generate("utter_lost_or_stolen_card", tracker, "rest")
+    assert response is not None
+    assert BANK.phone_cards in response["text"]
+
+
+async def test_kwargs_override_bank_variables() -> None:
+    nlg = BankNLG(endpoint_config=None, domain=DOMAIN)
+    tracker = DialogueStateTracker.from_events("u1", [])
+    response = await nlg.generate("utter_greet", tracker, "rest", bank_name="Other Bank")
+    assert response is not None
+    assert "Other Bank" in response["text"]
