@@ -7,7 +7,7 @@ cd "$ROOT"
 step() { echo; echo "==== $* ===="; }
 t0=$(date +%s)
 
-step "setup";               bash scripts/setup.sh
+step "setup";               bash scripts/setup.sh && bash scripts/system-deps.sh
 step "lint (ruff)";         "$VENV/bin/ruff" check bot actions tests scripts
                             "$VENV/bin/ruff" format --check bot actions tests scripts
 step "types (mypy)";        "$VENV/bin/mypy" bot actions

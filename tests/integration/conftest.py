@@ -79,7 +79,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "TRACKER_DB": str(tmp / "tracker.db"),
     }
     commands = {
-        "actions": [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        "actions": [
+            str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port),
+        ],
         "rasa": [
             str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", "endpoints.yml",
             "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(rasa_port),
@@ -94,7 +96,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         for name, cmd in commands.items():
             with (logs / f"{name}.log").open("wb") as out:
-                procs[name] = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                procs[name] = subprocess.Popen(
+                    cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+                )
         urls = [
             f"http://127.0.0.1:{rasa_port}/status",
             f"http://127.0.0.1:{action_port}/health",
@@ -105,7 +109,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         if pending:
             tails = "\n".join(
-                f"--- {name}.log ---\n" + (logs / f"{name}.log").read_text(errors="replace")[-3000:] for name in procs
+                f"--- {name}.log ---\n" + (logs / f"{name}.log").read_text(errors="replace")[-3000:]
+                for name in procs
             )
             pytest.fail(f"servers did not start: {pending}\n{tails}")
         yield Stack(

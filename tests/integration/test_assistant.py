@@ -87,7 +87,13 @@ def test_web_chat_relay_reaches_rasa_and_marks_the_website_channel(stack: Stack)
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", b'{"sender": "x"}', b'{"sender": "", "message": "hi"}', b'{"sender": "x", "message": 5}'],
+    [
+        b"not json",
+        b"[]",
+        b'{"sender": "x"}',
+        b'{"sender": "", "message": "hi"}',
+        b'{"sender": "x", "message": 5}',
+    ],
 )
 def test_web_chat_relay_rejects_bad_requests_with_400(stack: Stack, body: bytes) -> None:
     req = urllib.request.Request(
