@@ -1,15 +1,20 @@
 """Command line: ``python -m bot COMMAND``.
 
 Commands:
-    webchat      serve the web chat page and relay it to Rasa's REST channel
-    wait-ready   wait until the given URLs answer (used by the run script)
+    personas check [FILE]                validate a persona catalogue
+    personas evaluate FILE [--json]      persona / language / phone-offer accuracy on
+                                         labelled conversations
+    webchat                              serve the web chat page and relay it to Rasa
+    wait-ready URL...                    wait until the URLs answer (used by the run script)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
+from pathlib import Path
 
 from bot.bank import BankConfigError, load_bank_info
 from bot.config import Settings
@@ -29,6 +34,48 @@ def _cmd_webchat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _catalogue_path(value: str | None) -> Path:
+    return Path(value) if value else Settings.from_env().personas_file
+
+
+def _cmd_personas_check(args: argparse.Namespace) -> int:
+    from bot.personas import CatalogueError, load_catalogue
+
+    path = _catalogue_path(args.file)
+    try:
+        catalogue = load_catalogue(path)
+    except CatalogueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{path}: OK — {len(catalogue.personas)} personas ({', '.join(catalogue.ids)}), "
+        f"{len(catalogue.signals)} signals, languages {', '.join(catalogue.settings.languages)}"
+    )
+    return 0
+
+
+def _cmd_personas_evaluate(args: argparse.Namespace) -> int:
+    from bot.assessment import PersonaEngine
+    from bot.cues import CueExtractor
+    from bot.evaluation import EvaluationFileError, evaluate, load_conversations
+    from bot.personas import CatalogueError, load_catalogue
+
+    try:
+        catalogue = load_catalogue(_catalogue_path(args.personas))
+        conversations = load_conversations(Path(args.file), persona_ids=catalogue.ids)
+    except (CatalogueError, EvaluationFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate(conversations, extractor=CueExtractor(catalogue), engine=PersonaEngine(catalogue))
+    print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report.to_text())
+    if args.check_targets:
+        failed = report.failed_targets()
+        if failed:
+            print("below target: " + "; ".join(failed), file=sys.stderr)
+            return 1
+    return 0
+
+
 def _cmd_wait_ready(args: argparse.Namespace) -> int:
     from bot.readiness import wait_ready
 
@@ -42,6 +89,19 @@ def _cmd_wait_ready(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Persona-aware bank assistant tools")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    personas = sub.add_parser("personas", help="persona catalogue tools").add_subparsers(
+        dest="personas_command", required=True
+    )
+    check = personas.add_parser("check", help="validate a persona catalogue")
+    check.add_argument("file", nargs="?", help="catalogue file (default: $PERSONAS_FILE or personas.yml)")
+    check.set_defaults(func=_cmd_personas_check)
+    ev = personas.add_parser("evaluate", help="evaluate on labelled conversations")
+    ev.add_argument("file", help="labelled conversations (YAML, see docs/personas.md)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--personas", help="catalogue file (default: $PERSONAS_FILE or personas.yml)")
+    ev.add_argument("--check-targets", action="store_true", help="exit 1 when a metric is below its target")
+    ev.set_defaults(func=_cmd_personas_evaluate)
 
     web = sub.add_parser("webchat", help="serve the web chat page")
     web.add_argument("--host", default="127.0.0.1")

@@ -1,0 +1,97 @@
+"""Should the assistant offer a phone call now? The phone-offer decision.
+
+Order of the rules (the first that applies decides):
+
+1. Never when the profile lists a hearing or speech need, the customer said they cannot
+   hear or use the phone, or the customer refused calls — offer the accessible
+   alternative (chat, text relay) instead.
+2. Never for a persona whose policy is ``never``.
+3. Yes when the customer asked to be phoned.
+4. By the persona's policy: ``proactive`` — yes once the persona is estimated with at
+   least ``proactive_offer_confidence``; ``on_failure`` — yes after
+   ``failures_before_offer`` turns the assistant did not understand, or
+   ``frustrated_messages_before_offer`` frustrated messages; ``on_request`` — no.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.cues.extractor import MessageCues
+from bot.inference import PersonaEstimate
+from bot.personas.model import Catalogue, Escalation
+from bot.profile import Profile
+
+# A message shows a signal for these rules when its strength reaches this.
+SIGNAL_PRESENT = 0.5
+
+
+@dataclass(frozen=True)
+class PhoneOfferDecision:
+    """The decision and its reason.
+
+    Attributes:
+        offer: offer a phone call now.
+        reason: why, in words staff can read.
+        blocked: True when rule 1 applies (never call this customer; use text channels).
+    """
+
+    offer: bool
+    reason: str
+    blocked: bool = False
+
+
+def _count(messages: Sequence[MessageCues], signal: str) -> int:
+    return sum(1 for m in messages if m.signals.get(signal, 0.0) >= SIGNAL_PRESENT)
+
+
+def decide_phone_offer(
+    estimate: PersonaEstimate,
+    *,
+    messages: Sequence[MessageCues],
+    profile: Profile | None,
+    catalogue: Catalogue,
+    failures: int = 0,
+) -> PhoneOfferDecision:
+    """Decide whether to offer a phone call now (see the module docstring for the rules).
+
+    Args:
+        estimate: the current persona estimate.
+        messages: cues of the customer's messages so far, oldest first.
+        profile: the customer's profile, if known.
+        catalogue: thresholds and the personas' escalation policies.
+        failures: turns in this conversation the assistant did not understand.
+    """
+    profile = profile or Profile()
+    if profile.cannot_take_calls:
+        needs = ", ".join(n for n in profile.accessibility_needs if n in ("hearing", "speech"))
+        return PhoneOfferDecision(False, f"profile lists a {needs} need: offer text channels instead", True)
+    if _count(messages, "hearing_need"):
+        return PhoneOfferDecision(False, "customer said they cannot hear or use the phone", True)
+    if _count(messages, "call_refusal"):
+        return PhoneOfferDecision(False, "customer refused phone calls", True)
+
+    persona = catalogue.lookup(estimate.persona) or catalogue.fallback
+    policy = persona.escalation
+    if policy is Escalation.never:
+        return PhoneOfferDecision(False, f"{persona.id}: phone is never offered")
+    if _count(messages, "phone_request"):
+        return PhoneOfferDecision(True, "customer asked for a phone call")
+
+    th = catalogue.settings.thresholds
+    if policy is Escalation.proactive:
+        if estimate.confidence >= th.proactive_offer_confidence:
+            return PhoneOfferDecision(True, f"{persona.id} prefers the phone: offered proactively")
+        needed = th.proactive_offer_confidence
+        return PhoneOfferDecision(
+            False, f"{persona.id} not certain enough yet ({estimate.confidence:.2f} < {needed})"
+        )
+    if policy is Escalation.on_failure:
+        frustrated = _count(messages, "frustration")
+        if failures >= th.failures_before_offer:
+            return PhoneOfferDecision(True, f"{failures} turns not understood")
+        if frustrated >= th.frustrated_messages_before_offer:
+            return PhoneOfferDecision(True, f"frustrated in {frustrated} messages")
+        return PhoneOfferDecision(False, f"{persona.id}: phone offered only after repeated failure")
+    return PhoneOfferDecision(False, f"{persona.id}: phone offered on request only")
