@@ -13,8 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
+
+# spaCy's thinc imports TensorFlow when it is installed (Rasa installs it); keep it quiet.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bot.bank import BankConfigError, load_bank_info
 from bot.config import Settings

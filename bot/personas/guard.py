@@ -45,6 +45,7 @@ DEMOGRAPHIC_WORDS = {
     },
 }  # fmt: skip
 
+_ALL_DEMOGRAPHIC_WORDS = frozenset().union(*DEMOGRAPHIC_WORDS.values())
 REASON = (
     "personas are inferred from behaviour, stated preferences and profile preferences, "
     "never from demographics (no stereotyping)"
@@ -66,10 +67,10 @@ def demographic_attribute(name: str) -> str | None:
     return hits[0] if hits else None
 
 
-def demographic_words(text: str, language: str) -> list[str]:
-    """Words of ``text`` that name a demographic group or attribute in ``language``."""
-    words = DEMOGRAPHIC_WORDS.get(language, set()) | DEMOGRAPHIC_WORDS["en"]
-    return [w for w in _WORD.findall(text.lower()) if w in words]
+def demographic_words(text: str, language: str | None = None) -> list[str]:
+    """Words of ``text`` that name a demographic group or attribute (in any known language)."""
+    # Every language's words count: phrases are often borrowed across languages.
+    return [w for w in _WORD.findall(text.lower()) if w in _ALL_DEMOGRAPHIC_WORDS]
 
 
 def _pattern_strings(pattern: Any) -> Iterator[str]:

@@ -1,0 +1,71 @@
+"""``action_validate_slot_mappings``: persona, language and phone-offer slots every turn."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
+
+from bot.assessment import SLOT_NAMES, PersonaEngine, conversation_from_events
+from bot.config import Settings
+from bot.personas import load_catalogue
+from bot.profile import Profile
+
+logger = logging.getLogger(__name__)
+PROFILE_SLOT = "customer_profile"
+
+
+@lru_cache(maxsize=4)
+def _engine(personas_file: Path) -> PersonaEngine:
+    # Token patterns were compiled when the Rasa model loaded the same file.
+    return PersonaEngine(load_catalogue(personas_file, compile_patterns=False))
+
+
+def engine() -> PersonaEngine:
+    """The engine for the configured catalogue, built on first use (not at import)."""
+    return _engine(Settings.from_env().personas_file)
+
+
+class ValidatePersonaSlots(ValidationAction):
+    """Sets the persona slots from the conversation so far, the profile and the channel."""
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = await super().run(dispatcher, tracker, domain)
+        conversation = conversation_from_events(tracker.events)
+        if not conversation.messages:
+            return events
+        profile_data: Any = tracker.get_slot(PROFILE_SLOT)
+        assessment = engine().assess(
+            conversation.messages,
+            profile=Profile.from_mapping(profile_data if isinstance(profile_data, dict) else None),
+            channel=conversation.channel or tracker.get_latest_input_channel(),
+            previous_persona=tracker.get_slot("persona"),
+            failures=conversation.failures,
+        )
+        slots = assessment.slots()
+        logger.info(
+            "persona.inferred sender=%s persona=%s confidence=%.2f language=%s offer_phone=%s",
+            tracker.sender_id,
+            slots["persona"],
+            slots["persona_confidence"],
+            slots["language"],
+            slots["offer_phone"],
+        )
+        domain_slots = domain.get("slots", {})
+        return events + [
+            SlotSet(name, slots[name])
+            for name in SLOT_NAMES
+            if name in domain_slots and tracker.get_slot(name) != slots[name]
+        ]
