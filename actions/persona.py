@@ -47,17 +47,19 @@ class ValidatePersonaSlots(ValidationAction):
         if not conversation.messages:
             return events
         profile_data: Any = tracker.get_slot(PROFILE_SLOT)
+        profile = Profile.from_mapping(profile_data if isinstance(profile_data, dict) else None)
         assessment = engine().assess(
             conversation.messages,
-            profile=Profile.from_mapping(profile_data if isinstance(profile_data, dict) else None),
+            profile=profile,
             channel=conversation.channel or tracker.get_latest_input_channel(),
             previous_persona=tracker.get_slot("persona"),
             failures=conversation.failures,
         )
         slots = assessment.slots()
         logger.info(
-            "persona.inferred sender=%s persona=%s confidence=%.2f language=%s offer_phone=%s",
+            "persona.inferred sender=%s profile=%s persona=%s confidence=%.2f language=%s offer_phone=%s",
             tracker.sender_id,
+            "yes" if profile != Profile() else "no",
             slots["persona"],
             slots["persona_confidence"],
             slots["language"],

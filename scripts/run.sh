@@ -6,6 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
 bash scripts/setup.sh
+# Refuse to start with an invalid persona catalogue (the error names file, persona, field).
+"$VENV/bin/python" -m bot personas check
 bash scripts/train.sh
 mkdir -p "$VAR_DIR/log"
 

@@ -12,6 +12,8 @@ step "lint (ruff)";         "$VENV/bin/ruff" check bot actions tests scripts
                             "$VENV/bin/ruff" format --check bot actions tests scripts
 step "types (mypy)";        "$VENV/bin/mypy" bot actions
 step "rasa data validate";  bash scripts/rasa.sh data validate --fail-on-warnings
+step "personas check";      "$VENV/bin/python" -m bot personas check
+step "personas evaluate";   "$VENV/bin/python" -m bot personas evaluate tests/data/personas_dev.yml --check-targets
 step "train (if needed)";   bash scripts/train.sh
 step "rasa test stories";   bash scripts/rasa.sh test core --stories tests/test_stories.yml \
                               --model "$MODEL_PATH" --fail-on-prediction-errors --out results/core
