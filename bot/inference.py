@@ -93,7 +93,46 @@ class PersonaInferrer:
         self.min_contacts = st.min_contacts_for_history
         self.ids = catalogue.ids
         self.weights = {p.id: {k: float(v) for k, v in p.cues.signals.items()} for p in catalogue.personas}
+        # signal -> [(persona, weight)], so scoring touches only the signals a message shows.
+        self.by_signal: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for pid, weights in self.weights.items():
+            for signal, w in weights.items():
+                if w:
+                    self.by_signal[signal].append((pid, w))
         self.profile_signals = {p.id: p.profile_signals for p in catalogue.personas}
+
+    def _factors(self, messages: Sequence[MessageCues]) -> list[float]:
+        """Per-message weights: recent messages weigh more; one- or two-word ones less."""
+        n = len(messages)
+        return [
+            self.decay ** (n - 1 - i) * min(1.0, (cues.n_words + 1) / SHORT_MESSAGE_WORDS)
+            for i, cues in enumerate(messages)
+        ]
+
+    def _evidence(
+        self,
+        pid: str,
+        messages: Sequence[MessageCues],
+        factors: Sequence[float],
+        profile_evidence: list[Evidence],
+    ) -> list[Evidence]:
+        """Readable reasons for ``pid``, strongest first (built for the chosen persona only)."""
+        reasons: dict[str, float] = defaultdict(float)
+        weights = self.weights[pid]
+        for factor, cues in zip(factors, messages, strict=True):
+            for signal, strength in cues.signals.items():
+                w = weights.get(signal)
+                if w:
+                    for snippet in cues.evidence.get(signal, [])[:1]:
+                        reasons[_describe(snippet, signal)] += factor * w * strength
+            if hit := cues.persona_hits.get(pid):
+                for snippet in cues.persona_evidence.get(pid, [])[:1]:
+                    reasons[f'wrote "{snippet}" → {pid} phrase'] += factor * hit
+        for ev in profile_evidence:
+            reasons[ev.text] += ev.weight
+        evidence = [Evidence(pid, w, text) for text, w in reasons.items() if w > 0]
+        evidence.sort(key=lambda e: -e.weight)
+        return evidence
 
     def _profile_scores(self, profile: Profile, channel: str | None) -> dict[str, list[Evidence]]:
         found: dict[str, list[Evidence]] = defaultdict(list)
@@ -134,29 +173,18 @@ class PersonaInferrer:
             )
 
         scores: dict[str, float] = dict.fromkeys(self.ids, 0.0)
-        reasons: dict[str, dict[str, float]] = {pid: defaultdict(float) for pid in self.ids}
-        n = len(messages)
-        for i, cues in enumerate(messages):
-            # Recent messages weigh more; one- or two-word messages show less of a style.
-            factor = self.decay ** (n - 1 - i) * min(1.0, (cues.n_words + 1) / SHORT_MESSAGE_WORDS)
-            for pid in self.ids:
-                weights = self.weights[pid]
-                for signal, strength in cues.signals.items():
-                    w = weights.get(signal)
-                    if not w:
-                        continue
-                    contribution = factor * w * strength
-                    scores[pid] += contribution
-                    for snippet in cues.evidence.get(signal, [])[:1]:
-                        reasons[pid][_describe(snippet, signal)] += contribution
-                if hit := cues.persona_hits.get(pid):
+        factors = self._factors(messages)
+        for factor, cues in zip(factors, messages, strict=True):
+            for signal, strength in cues.signals.items():
+                for pid, w in self.by_signal.get(signal, ()):
+                    scores[pid] += factor * w * strength
+            for pid, hit in cues.persona_hits.items():
+                if pid in scores:
                     scores[pid] += factor * hit
-                    for snippet in cues.persona_evidence.get(pid, [])[:1]:
-                        reasons[pid][f"wrote {snippet!r} → {pid} phrase"] += factor * hit
-        for pid, evs in self._profile_scores(profile, channel).items():
+        profile_evidence = self._profile_scores(profile, channel)
+        for pid, evs in profile_evidence.items():
             for ev in evs:
                 scores[pid] += ev.weight
-                reasons[pid][ev.text] += ev.weight
         if self.fallback in scores:
             scores[self.fallback] = max(scores[self.fallback], self.min_score)
 
@@ -172,8 +200,7 @@ class PersonaInferrer:
         norm = sum(exp.values())
         runner = next((pid for pid in ranked if pid != leader), None)
 
-        evidence = [Evidence(leader, w, text) for text, w in reasons[leader].items() if w > 0]
-        evidence.sort(key=lambda e: -e.weight)
+        evidence = self._evidence(leader, messages, factors, profile_evidence.get(leader, []))
         if leader == self.fallback and not evidence:
             best = next((pid for pid in ranked if pid != self.fallback), None)
             if best is not None:

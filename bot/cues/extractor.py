@@ -49,6 +49,10 @@ _TECH_PATTERNS = [
     re.compile(r"(?i)(?<!\w)0x[0-9a-f]{4,}(?!\w)"),
     re.compile(r"(?<!\w)[A-Z0-9]{2,}_[A-Z0-9_]{2,}(?!\w)"),
 ]
+# Every technical pattern needs a digit or an underscore: skip them all when there is none.
+_TECH_HINT = re.compile(r"[\d_]")
+_LETTER = re.compile(r"[^\W\d_]")
+_UPPER = re.compile(r"[A-ZÀ-ÖØ-Þ]")
 TECH_PATTERN_WEIGHT = 0.7
 # Strength a signal approaches however many hits it has.
 SATURATION = 1.5
@@ -297,8 +301,8 @@ def _saturate(weight: float) -> float:
 def _shape_signals(text: str, words: list[Any], stop_words: frozenset[str], acc: _Acc) -> None:
     """Signals computed from the text's shape rather than its words."""
     n_words = len(words)
-    letters = [c for c in text if c.isalpha()]
-    upper = sum(1 for c in letters if c.isupper())
+    letters = len(_LETTER.findall(text))
+    upper = len(_UPPER.findall(text))
 
     if emoji := _EMOJI.findall(text):
         acc.add("emoji", 1.0, "".join(emoji[:3]))
@@ -326,7 +330,7 @@ def _shape_signals(text: str, words: list[Any], stop_words: frozenset[str], acc:
         acc.add("formal", 0.3, "(complete, punctuated sentences)")
 
     # Frustration from shouting and repeated punctuation.
-    if len(letters) >= MIN_SHOUT_LETTERS and upper / len(letters) >= SHOUT_RATIO:
+    if letters >= MIN_SHOUT_LETTERS and upper / letters >= SHOUT_RATIO:
         acc.add("frustration", 0.6, "(writes in capitals)")
     elif shouted := [w for w in text.split() if len(w) >= MIN_SHOUTED_WORD and w.isalpha() and w.isupper()]:
         acc.add("frustration", 0.4, shouted[0])
@@ -334,9 +338,10 @@ def _shape_signals(text: str, words: list[Any], stop_words: frozenset[str], acc:
         acc.add("frustration", 0.5, "!!" if "!!" in text else "??")
 
     # Technical content: error codes, versions, identifiers.
-    for rx in _TECH_PATTERNS:
-        for m in rx.finditer(text):
-            token = m.group(0)
-            if token.upper().rstrip("0123456789-_ ") in CURRENCY_CODES:
-                continue
-            acc.add("technical", TECH_PATTERN_WEIGHT, token)
+    if _TECH_HINT.search(text):
+        for rx in _TECH_PATTERNS:
+            for m in rx.finditer(text):
+                token = m.group(0)
+                if token.upper().rstrip("0123456789-_ ") in CURRENCY_CODES:
+                    continue
+                acc.add("technical", TECH_PATTERN_WEIGHT, token)

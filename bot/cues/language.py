@@ -8,6 +8,10 @@ from dataclasses import dataclass
 
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
+# The language of a customer message is clear from its first sentence or two; lingua's
+# cost grows with the text (~120 us for 60 characters, ~280 us for 180 here).
+MAX_DETECT_CHARS = 120
+
 
 @dataclass(frozen=True)
 class LanguageGuess:
@@ -65,7 +69,10 @@ class LanguageIdentifier:
         marker = self._marker(stripped.lower())
         if self._detector is None:
             return LanguageGuess(self._only, 1.0, n_words >= self.min_words, marker)
-        values = self._detector.compute_language_confidence_values(stripped)
+        if n_words < self.min_words and marker is None:
+            # Too short to switch a conversation's language; lingua's guess would be noise.
+            return LanguageGuess(None, 0.0, False, None)
+        values = self._detector.compute_language_confidence_values(stripped[:MAX_DETECT_CHARS])
         if not values:
             return LanguageGuess(None, 0.0, False, marker)
         best = values[0]
