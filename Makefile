@@ -23,8 +23,8 @@ test:
 	@bash scripts/test.sh
 
 lint: setup
-	.venv/bin/ruff check bot actions tests scripts
-	.venv/bin/ruff format --check bot actions tests scripts
+	.venv/bin/ruff check bot actions tests scripts benchmarks
+	.venv/bin/ruff format --check bot actions tests scripts benchmarks
 
 types: setup
 	.venv/bin/mypy bot actions
@@ -39,7 +39,12 @@ stories: train
 	@bash scripts/rasa.sh test core --stories tests/test_stories.yml --model models/bank.tar.gz --fail-on-prediction-errors --out results/core
 
 nlu-eval: train
-	@bash scripts/rasa.sh test nlu --nlu tests/data/nlu_heldout_en.yml --model models/bank.tar.gz --out results/nlu
+	@for lang in en es fr; do \
+	  bash scripts/rasa.sh test nlu --nlu tests/data/nlu_heldout_$$lang.yml --model models/bank.tar.gz \
+	    --out results/nlu_$$lang >/dev/null 2>&1 || exit 1; \
+	  .venv/bin/python -c "import json,sys; r=json.load(open('results/nlu_'+sys.argv[1]+'/intent_report.json')); \
+	    print(sys.argv[1], 'intent accuracy', round(r['accuracy'], 3), 'on', int(r['macro avg']['support']), 'held-out examples')" $$lang; \
+	done
 
 clean:
 	rm -rf models results var .mypy_cache .ruff_cache .pytest_cache

@@ -4,6 +4,7 @@ Commands:
     personas check [FILE]                validate a persona catalogue
     personas evaluate FILE [--json]      persona / language / phone-offer accuracy on
                                          labelled conversations
+    wording check [--strict]             list responses missing a language or a variant
     webchat                              serve the web chat page and relay it to Rasa
     wait-ready URL...                    wait until the URLs answer (used by the run script)
 """
@@ -80,6 +81,33 @@ def _cmd_personas_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_wording_check(args: argparse.Namespace) -> int:
+    import yaml
+
+    from bot.personas import CatalogueError, load_catalogue
+    from bot.wording import WordingError, check_completeness, load_wording
+
+    try:
+        personas = load_catalogue(_catalogue_path(args.personas), compile_patterns=False)
+        domain = yaml.safe_load(Path(args.domain).read_text(encoding="utf-8")) or {}
+        responses = domain.get("responses") or {}
+        wording = load_wording(Path(args.dir), personas=personas, domain_responses=responses)
+    except (CatalogueError, WordingError, OSError, yaml.YAMLError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    errors, warnings = check_completeness(wording, responses=responses, personas=personas)
+    for line in errors:
+        print(f"missing: {line}")
+    for line in warnings:
+        print(f"variant: {line}")
+    total = len(responses)
+    print(
+        f"{total} responses × {len(wording.languages)} languages: "
+        f"{len(errors)} missing defaults, {len(warnings)} missing variants"
+    )
+    return 1 if errors or (args.strict and warnings) else 0
+
+
 def _cmd_wait_ready(args: argparse.Namespace) -> int:
     from bot.readiness import wait_ready
 
@@ -106,6 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--personas", help="catalogue file (default: $PERSONAS_FILE or personas.yml)")
     ev.add_argument("--check-targets", action="store_true", help="exit 1 when a metric is below its target")
     ev.set_defaults(func=_cmd_personas_evaluate)
+
+    wording = sub.add_parser("wording", help="wording catalogue tools").add_subparsers(
+        dest="wording_command", required=True
+    )
+    wcheck = wording.add_parser("check", help="list responses missing a language or a persona's variant")
+    wcheck.add_argument("--dir", default="data/wording", help="wording catalogue folder")
+    wcheck.add_argument("--domain", default="domain.yml")
+    wcheck.add_argument("--personas", help="catalogue file (default: $PERSONAS_FILE or personas.yml)")
+    wcheck.add_argument("--strict", action="store_true", help="also fail on missing variants")
+    wcheck.set_defaults(func=_cmd_wording_check)
 
     web = sub.add_parser("webchat", help="serve the web chat page")
     web.add_argument("--host", default="127.0.0.1")

@@ -1,12 +1,14 @@
-"""The bank's facts (name, phone numbers, hours) from one configuration file."""
+"""The bank's facts (name, app, phone numbers, hours) from one configuration file."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+FALLBACK_LANGUAGE = "en"
 
 
 class BankConfigError(ValueError):
@@ -15,40 +17,58 @@ class BankConfigError(ValueError):
 
 @dataclass(frozen=True)
 class BankInfo:
-    """Facts every answer may quote.
+    """Facts every answer may quote, some of them per language.
 
-    ``template_vars()`` gives the names responses use: ``{bank_name}``, ``{app_name}``,
-    ``{website}``, ``{phone_main}``, ``{phone_cards}``, ``{phone_abroad}``, ``{hours}``
-    and ``{timezone}``.
+    ``template_vars(language)`` gives the names responses use: ``{bank_name}``,
+    ``{app_name}``, ``{website}``, ``{phone_main}``, ``{phone_cards}``, ``{phone_abroad}``,
+    ``{hours}`` and ``{timezone}``, in ``language`` where the file has it, else English.
     """
 
-    bank_name: str
-    app_name: str
-    website: str
-    phone_main: str
-    phone_cards: str
-    phone_abroad: str
-    hours: str
-    timezone: str
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def template_vars(self) -> dict[str, str]:
-        return {
-            "bank_name": self.bank_name,
-            "app_name": self.app_name,
-            "website": self.website,
-            "phone_main": self.phone_main,
-            "phone_cards": self.phone_cards,
-            "phone_abroad": self.phone_abroad,
-            "hours": self.hours,
-            "timezone": self.timezone,
-        }
+    def template_vars(self, language: str | None = None) -> dict[str, str]:
+        return {name: self.text(name, language) for name in self.values}
+
+    def text(self, name: str, language: str | None = None) -> str:
+        """One fact in ``language`` (else English)."""
+        by_lang = self.values[name]
+        return by_lang.get(language or FALLBACK_LANGUAGE) or by_lang[FALLBACK_LANGUAGE]
+
+    @property
+    def bank_name(self) -> str:
+        return self.text("bank_name")
+
+    @property
+    def phone_main(self) -> str:
+        return self.text("phone_main")
+
+    @property
+    def phone_cards(self) -> str:
+        return self.text("phone_cards")
+
+    @property
+    def hours(self) -> str:
+        return self.text("hours")
 
 
-def _text(data: dict[str, Any], key: str, path: Path, field: str) -> str:
+def _text(data: dict[str, Any], key: str, path: Path, field_name: str) -> dict[str, str]:
     value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise BankConfigError(f"{path}: field {field!r} must be a non-empty string, got {value!r}")
-    return value.strip()
+    if isinstance(value, str) and value.strip():
+        return {FALLBACK_LANGUAGE: value.strip()}
+    if isinstance(value, dict) and value:
+        out = {}
+        for lang, text in value.items():
+            if not isinstance(text, str) or not text.strip():
+                raise BankConfigError(
+                    f"{path}: field '{field_name}.{lang}' must be a non-empty string, got {text!r}"
+                )
+            out[str(lang)] = text.strip()
+        if FALLBACK_LANGUAGE not in out:
+            raise BankConfigError(f"{path}: field {field_name!r} needs an '{FALLBACK_LANGUAGE}' text")
+        return out
+    raise BankConfigError(
+        f"{path}: field {field_name!r} must be a non-empty string or one per language, got {value!r}"
+    )
 
 
 def _section(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
@@ -75,12 +95,14 @@ def load_bank_info(path: Path) -> BankInfo:
     phone = _section(data, "phone", path)
     hours = _section(data, "hours", path)
     return BankInfo(
-        bank_name=_text(data, "bank_name", path, "bank_name"),
-        app_name=_text(data, "app_name", path, "app_name"),
-        website=_text(data, "website", path, "website"),
-        phone_main=_text(phone, "main", path, "phone.main"),
-        phone_cards=_text(phone, "cards", path, "phone.cards"),
-        phone_abroad=_text(phone, "abroad", path, "phone.abroad"),
-        hours=_text(hours, "text", path, "hours.text"),
-        timezone=_text(hours, "timezone", path, "hours.timezone"),
+        {
+            "bank_name": _text(data, "bank_name", path, "bank_name"),
+            "app_name": _text(data, "app_name", path, "app_name"),
+            "website": _text(data, "website", path, "website"),
+            "phone_main": _text(phone, "main", path, "phone.main"),
+            "phone_cards": _text(phone, "cards", path, "phone.cards"),
+            "phone_abroad": _text(phone, "abroad", path, "phone.abroad"),
+            "hours": _text(hours, "text", path, "hours.text"),
+            "timezone": _text(hours, "timezone", path, "hours.timezone"),
+        }
     )

@@ -8,8 +8,8 @@ step() { echo; echo "==== $* ===="; }
 t0=$(date +%s)
 
 step "setup";               bash scripts/setup.sh && bash scripts/system-deps.sh
-step "lint (ruff)";         "$VENV/bin/ruff" check bot actions tests scripts
-                            "$VENV/bin/ruff" format --check bot actions tests scripts
+step "lint (ruff)";         "$VENV/bin/ruff" check bot actions tests scripts benchmarks
+                            "$VENV/bin/ruff" format --check bot actions tests scripts benchmarks
 step "types (mypy)";        "$VENV/bin/mypy" bot actions
 step "rasa data validate";  bash scripts/rasa.sh data validate --fail-on-warnings
 step "personas check";      "$VENV/bin/python" -m bot personas check

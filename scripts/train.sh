@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Train the model only when the data, domain, config or the plugin's NLU code changed.
+# Train the model only when the data, domain, config or pinned requirements changed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
-fingerprint="$( { find config.yml domain.yml data bot/rasa bot/cues bot/personas personas.yml -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null | LC_ALL=C sort | xargs sha256sum; cat requirements.txt; } | sha256sum | cut -d' ' -f1)"
+# What the trained model depends on. The persona component is not trainable (it reads
+# personas.yml when the model loads) and the wording catalogue is read by the NLG at run
+# time, so neither is part of the fingerprint.
+fingerprint="$( { find config.yml domain.yml data -path data/wording -prune -o -type f -name '*.yml' -print \
+  | LC_ALL=C sort | xargs sha256sum; cat requirements.txt; } | sha256sum | cut -d' ' -f1)"
 stamp="$ROOT/models/.fingerprint"
 if [ -f "$MODEL_PATH" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$fingerprint" ]; then
   echo "train: model is up to date ($MODEL_PATH)"

@@ -1,30 +1,79 @@
-"""Rasa natural language generator that fills the bank's facts into every response.
+"""Rasa natural language generator that renders every response for persona, language and channel.
 
 Configured in ``endpoints.yml``::
 
     nlg:
-      type: bot.rasa.nlg.BankNLG
+      type: bot.rasa.nlg.PersonaNLG
+
+It renders ``utter_*`` responses from rules and stories and responses sent by custom
+actions from the wording catalogue (``data/wording/``, with the domain's responses as the
+English defaults), using the ``persona``, ``language`` and ``offer_phone`` slots, the
+latest message's frustration cue and the real channel: the one named in the message
+metadata (the REST relay says which it serves; Rasa's REST replies go through the
+``collector`` channel, which says nothing), else the input channel of the message.
+Responses the catalogue does not know fall back to Rasa's templated rendering.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict
+import logging
+from pathlib import Path
+from typing import Any
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.assessment import CUES_KEY
 from bot.bank import load_bank_info
-from bot.config import Settings
+from bot.config import PROJECT_ROOT, Settings
+from bot.personas import load_catalogue
+from bot.personas.model import CHANNELS
+from bot.wording import RenderContext, Renderer, load_wording, output_format
+
+logger = logging.getLogger(__name__)
+DEFAULT_WORDING_DIR = PROJECT_ROOT / "data" / "wording"
+FRUSTRATED = 0.5
 
 
-class BankNLG(TemplatedNaturalLanguageGenerator):
-    """Renders the domain's responses with ``{bank_name}``, ``{phone_main}``… from bank.yml.
+def _frustrated(tracker: DialogueStateTracker) -> bool:
+    parse = tracker.latest_message.parse_data if tracker.latest_message else {}
+    cues = parse.get(CUES_KEY) if isinstance(parse, dict) else None  # type: ignore[union-attr]
+    signals = cues.get("signals") if isinstance(cues, dict) else None
+    value = signals.get("frustration", 0.0) if isinstance(signals, dict) else 0.0
+    return isinstance(value, (int, float)) and value >= FRUSTRATED
 
-    Reads: the domain's responses, the tracker's slots, the bank configuration file.
-    Writes: the response dict Rasa sends to the output channel.
-    """
+
+def _turn(tracker: DialogueStateTracker) -> tuple[bool, list[str]]:
+    """(no bot message since the latest user message, texts of earlier bot messages)."""
+    texts: list[str] = []
+    first = True
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            first = True
+        elif isinstance(event, BotUttered):
+            first = False
+            if event.text:
+                texts.append(event.text)
+    return first, texts
+
+
+def _channel(tracker: DialogueStateTracker, output_channel: str) -> str:
+    latest = tracker.latest_message
+    metadata = latest.metadata if latest is not None else None
+    named = metadata.get("channel") if isinstance(metadata, dict) else None
+    if isinstance(named, str) and named in CHANNELS:
+        return named
+    input_channel = tracker.get_latest_input_channel()
+    if input_channel in CHANNELS:
+        return str(input_channel)
+    return output_channel
+
+
+class PersonaNLG(TemplatedNaturalLanguageGenerator):
+    """Reads: slots, the latest message's cues and channel, the catalogues. Writes: messages."""
 
     def __init__(
         self,
@@ -32,9 +81,18 @@ class BankNLG(TemplatedNaturalLanguageGenerator):
         domain: Domain | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(domain.responses if domain is not None else {})
+        responses = domain.responses if domain is not None else {}
+        super().__init__(responses)
         settings = Settings.from_env()
-        self.bank_vars = load_bank_info(settings.bank_config).template_vars()
+        personas = load_catalogue(settings.personas_file, compile_patterns=False)
+        wording_dir = Path(
+            (endpoint_config.kwargs.get("wording_dir") if endpoint_config else None) or DEFAULT_WORDING_DIR
+        )
+        wording = load_wording(wording_dir, personas=personas, domain_responses=responses)
+        self.renderer = Renderer(
+            wording=wording, bank=load_bank_info(settings.bank_config), personas=personas
+        )
+        self.default_language = personas.settings.default_language
 
     async def generate(
         self,
@@ -42,9 +100,24 @@ class BankNLG(TemplatedNaturalLanguageGenerator):
         tracker: DialogueStateTracker,
         output_channel: str,
         **kwargs: Any,
-    ) -> Dict[str, Any] | None:
-        variables = {**self.bank_vars, **kwargs}
-        response: dict[str, Any] | None = await super().generate(
+    ) -> dict[str, Any] | None:
+        first, previous = _turn(tracker)
+        slots = tracker.current_slot_values()
+        ctx = RenderContext(
+            persona=slots.get("persona"),
+            language=slots.get("language") or self.default_language,
+            fmt=output_format(_channel(tracker, output_channel), tracker.sender_id),
+            frustrated=_frustrated(tracker),
+            first_of_turn=first,
+            offer_phone=bool(slots.get("offer_phone")),
+            previous_texts=previous,
+            variables={**slots, **kwargs},
+        )
+        message = self.renderer.render(utter_action, ctx)
+        if message is not None:
+            return message
+        variables = {**self.renderer.bank.template_vars(ctx.language), **kwargs}
+        fallback: dict[str, Any] | None = await super().generate(
             utter_action, tracker, output_channel, **variables
         )
-        return response
+        return fallback

@@ -5,14 +5,14 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.bank import load_bank_info
 from bot.config import DEFAULT_BANK_CONFIG, PROJECT_ROOT
-from bot.rasa.nlg import BankNLG
+from bot.rasa.nlg import PersonaNLG
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 BANK = load_bank_info(DEFAULT_BANK_CONFIG)
 
 
 async def test_every_response_is_filled_from_bank_config() -> None:
-    nlg = BankNLG(endpoint_config=None, domain=DOMAIN)
+    nlg = PersonaNLG(endpoint_config=None, domain=DOMAIN)
     tracker = DialogueStateTracker.from_events("u1", [])
     for name in DOMAIN.responses:
         response = await nlg.generate(name, tracker, "rest")
@@ -22,7 +22,7 @@ async def test_every_response_is_filled_from_bank_config() -> None:
 
 
 async def test_phone_numbers_come_from_the_config() -> None:
-    nlg = BankNLG(endpoint_config=None, domain=DOMAIN)
+    nlg = PersonaNLG(endpoint_config=None, domain=DOMAIN)
     tracker = DialogueStateTracker.from_events("u1", [])
     response = await nlg.generate("utter_lost_or_stolen_card", tracker, "rest")
     assert response is not None
@@ -30,7 +30,7 @@ async def test_phone_numbers_come_from_the_config() -> None:
 
 
 async def test_kwargs_override_bank_variables() -> None:
-    nlg = BankNLG(endpoint_config=None, domain=DOMAIN)
+    nlg = PersonaNLG(endpoint_config=None, domain=DOMAIN)
     tracker = DialogueStateTracker.from_events("u1", [])
     response = await nlg.generate("utter_greet", tracker, "rest", bank_name="Other Bank")
     assert response is not None

@@ -1,0 +1,216 @@
+"""The wording catalogue: every response by language and tone/persona, with a fallback order.
+
+Files ``data/wording/<lang>.yml``::
+
+    version: 1
+    language: es
+    messages:
+      utter_greet:
+        default: "Hola, …"          # neutral wording in this language
+        casual: "…"                 # tone variants: casual | formal (formality),
+        formal: "…"                 #                brief | detailed (verbosity)
+        brief: "…"
+        personas:                   # optional, per persona id
+          time_pressed: "…"
+      utter_anything_else:
+        default: {text: "…", buttons: [{title: "Sí", payload: "/affirm"}]}
+      ack_frustration:
+        default: ["…", "…"]         # a list: alternatives
+
+The English defaults of ``utter_*`` responses are the domain's responses (``domain.yml``).
+
+Fallback order for a response, persona and language (first that exists wins):
+persona variant → tone variant (formality, then verbosity) → default of that language →
+the same chain in the default language (ending at the domain's response).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.personas.model import Catalogue as PersonaCatalogue
+from bot.personas.model import Persona
+
+DEFAULT_KEY = "default"
+TONE_KEYS = ("casual", "formal", "brief", "detailed")
+SPECIAL_MESSAGES = ("ack_frustration", "phone_line")
+
+
+class WordingError(ValueError):
+    """A wording file is malformed; the message names the file, response and variant."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One wording: alternative texts (one is chosen) and optional buttons."""
+
+    texts: tuple[str, ...]
+    buttons: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Selection:
+    variant: Variant
+    language: str
+    key: str  # "personas.<id>", a tone key or "default"
+
+
+@dataclass
+class WordingCatalogue:
+    """Variants by language → response → key."""
+
+    default_language: str
+    languages: list[str]
+    variants: dict[str, dict[str, dict[str, Variant]]] = field(default_factory=dict)
+
+    def keys_for(self, persona: Persona | None) -> list[str]:
+        """Variant keys to try for a persona, most specific first."""
+        if persona is None:
+            return [DEFAULT_KEY]
+        keys = [f"personas.{persona.id}"]
+        if persona.tone.formality.value != "neutral":
+            keys.append(persona.tone.formality.value)
+        if persona.tone.verbosity.value != "standard":
+            keys.append(persona.tone.verbosity.value)
+        keys.append(DEFAULT_KEY)
+        return keys
+
+    def select(self, response: str, *, persona: Persona | None, language: str | None) -> Selection | None:
+        """The variant for ``response`` by the documented fallback order, or None if unknown."""
+        keys = self.keys_for(persona)
+        languages = [language] if language in self.languages else []
+        if self.default_language not in languages:
+            languages.append(self.default_language)
+        for lang in languages:
+            entry = self.variants.get(lang, {}).get(response)
+            if not entry:
+                continue
+            for key in keys:
+                if key in entry:
+                    return Selection(entry[key], lang, key)
+        return None
+
+    def responses(self) -> set[str]:
+        return {name for by_response in self.variants.values() for name in by_response}
+
+
+def _variant(value: Any, where: str) -> Variant:
+    if isinstance(value, str):
+        texts: list[Any] = [value]
+        buttons: Any = []
+    elif isinstance(value, list):
+        texts, buttons = value, []
+    elif isinstance(value, Mapping):
+        text = value.get("text")
+        texts = text if isinstance(text, list) else [text]
+        buttons = value.get("buttons") or []
+        unknown = set(value) - {"text", "buttons"}
+        if unknown:
+            raise WordingError(f"{where}: unknown field(s) {sorted(unknown)}")
+    else:
+        raise WordingError(f"{where}: expected text, a list of texts or {{text, buttons}}, got {value!r}")
+    if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+        raise WordingError(f"{where}: every text must be a non-empty string")
+    if not isinstance(buttons, list) or not all(
+        isinstance(b, Mapping) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str)
+        for b in buttons
+    ):
+        raise WordingError(f"{where}: buttons must be a list of {{title, payload}}")
+    return Variant(
+        tuple(t.strip() for t in texts),
+        tuple({"title": b["title"], "payload": b["payload"]} for b in buttons),
+    )
+
+
+def _entry(raw: Any, where: str, persona_ids: Sequence[str]) -> dict[str, Variant]:
+    if not isinstance(raw, Mapping):
+        raise WordingError(f"{where}: expected a mapping of variants")
+    out: dict[str, Variant] = {}
+    for key, value in raw.items():
+        if key == "personas":
+            if not isinstance(value, Mapping):
+                raise WordingError(f"{where}.personas: expected a mapping of persona id to wording")
+            for pid, pvalue in value.items():
+                if persona_ids and pid not in persona_ids:
+                    raise WordingError(f"{where}.personas.{pid}: no persona with id {pid!r} in personas.yml")
+                out[f"personas.{pid}"] = _variant(pvalue, f"{where}.personas.{pid}")
+        elif key == DEFAULT_KEY or key in TONE_KEYS:
+            out[key] = _variant(value, f"{where}.{key}")
+        else:
+            raise WordingError(
+                f"{where}: unknown variant {key!r}; use default, {', '.join(TONE_KEYS)} or personas"
+            )
+    return out
+
+
+def load_wording(
+    directory: Path,
+    *,
+    personas: PersonaCatalogue,
+    domain_responses: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> WordingCatalogue:
+    """Load ``<directory>/<lang>.yml`` for every supported language.
+
+    The domain's responses become the default-language ``default`` variants where the
+    catalogue has none.
+    """
+    st = personas.settings
+    catalogue = WordingCatalogue(default_language=st.default_language, languages=list(st.languages))
+    for lang in st.languages:
+        path = directory / f"{lang}.yml"
+        by_response: dict[str, dict[str, Variant]] = {}
+        if path.exists():
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as exc:
+                raise WordingError(f"{path}: not valid YAML: {exc}") from exc
+            if not isinstance(data, Mapping) or data.get("version") != 1 or data.get("language") != lang:
+                raise WordingError(f"{path}: expected 'version: 1', 'language: {lang}' and 'messages'")
+            messages = data.get("messages")
+            if not isinstance(messages, Mapping):
+                raise WordingError(f"{path}: 'messages' must be a mapping of response name to variants")
+            for name, raw in messages.items():
+                by_response[str(name)] = _entry(raw, f"{path}: {name}", personas.ids)
+        catalogue.variants[lang] = by_response
+    defaults = catalogue.variants.setdefault(st.default_language, {})
+    for name, variants in (domain_responses or {}).items():
+        if variants and DEFAULT_KEY not in defaults.get(name, {}):
+            first = variants[0]
+            value: Any = {"text": first.get("text", ""), "buttons": first.get("buttons") or []}
+            defaults.setdefault(name, {})[DEFAULT_KEY] = _variant(value, f"domain.yml: {name}")
+    return catalogue
+
+
+def check_completeness(
+    catalogue: WordingCatalogue, *, responses: Iterable[str], personas: PersonaCatalogue
+) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about missing wording.
+
+    Errors: a response (or special message) without a default in some language — the
+    answer would fall back to another language. Warnings: a tone variant that a persona in
+    personas.yml would use is missing, so that persona gets the default wording instead.
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    for name in sorted(set(responses) | set(SPECIAL_MESSAGES)):
+        for lang in catalogue.languages:
+            entry = catalogue.variants.get(lang, {}).get(name, {})
+            if DEFAULT_KEY not in entry:
+                errors.append(f"{lang}: {name}: no default wording")
+                continue
+            if name == "phone_line":
+                continue
+            for persona in personas.personas:
+                chain = catalogue.keys_for(persona)
+                tones = [k for k in chain if k in TONE_KEYS]
+                if tones and not any(k in entry for k in chain[:-1]):
+                    missing = " or ".join(tones)
+                    warnings.append(
+                        f"{lang}: {name}: {persona.id} gets the default wording (no {missing} variant)"
+                    )
+    return errors, warnings

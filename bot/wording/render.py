@@ -1,0 +1,136 @@
+"""Render a response for a persona, a language and a channel.
+
+Reads: the wording catalogue, the bank's facts, the persona catalogue and a
+``RenderContext`` (persona, language, channel, frustration, what was said this turn).
+Writes: the message dict Rasa sends (``text``, optional ``buttons``).
+
+On the first message of a turn, a frustrated customer gets an acknowledgement first
+(worded for the persona and language, never the same as the previous one), and a
+customer of a ``proactive`` persona whom the assistant offers the phone gets the phone
+line before the answer.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.bank import BankInfo
+from bot.personas.model import Catalogue as PersonaCatalogue
+from bot.personas.model import Escalation, Persona
+from bot.wording.catalogue import Selection, WordingCatalogue
+from bot.wording.channels import format_message, strip_emoji
+
+ACK = "ack_frustration"
+PHONE_LINE = "phone_line"
+# Responses that never get the phone line in front (they are about ending, or are the phone).
+NO_PHONE_LINE = frozenset(
+    {
+        "utter_goodbye", "utter_you_are_welcome", "utter_anything_else", "utter_how_can_help",
+        "utter_request_phone_call", "utter_request_human",
+    }
+)  # fmt: skip
+NO_ACK = frozenset({"utter_goodbye", "utter_you_are_welcome", "utter_anything_else"})
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What the renderer needs to know about the conversation.
+
+    Attributes:
+        persona: the persona id (None when not inferred yet).
+        language: ISO 639-1 language to answer in.
+        fmt: output format (``sms``, ``whatsapp``, ``telegram``, ``socketio``, ``rest``).
+        frustrated: the latest customer message shows frustration.
+        first_of_turn: no bot message has been sent since the customer's message.
+        offer_phone: the phone-offer decision says to offer the phone now.
+        previous_texts: earlier bot texts of the conversation, newest last.
+        variables: extra template variables (slots, action keyword arguments).
+    """
+
+    persona: str | None = None
+    language: str | None = None
+    fmt: str = "rest"
+    frustrated: bool = False
+    first_of_turn: bool = True
+    offer_phone: bool = False
+    previous_texts: Sequence[str] = ()
+    variables: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _Vars(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(text: str, variables: Mapping[str, Any]) -> str:
+    """Fill ``{name}`` placeholders; unknown names stay as they are (never an exception)."""
+    values = _Vars({k: v for k, v in variables.items() if v is not None})
+    try:
+        return string.Formatter().vformat(text, (), values)
+    except (ValueError, IndexError, KeyError, AttributeError):
+        return text
+
+
+class Renderer:
+    def __init__(self, *, wording: WordingCatalogue, bank: BankInfo, personas: PersonaCatalogue) -> None:
+        self.wording = wording
+        self.bank = bank
+        self.personas = personas
+
+    def _persona(self, persona_id: str | None) -> Persona | None:
+        return self.personas.lookup(persona_id)
+
+    def _ack(self, persona: Persona | None, ctx: RenderContext) -> str | None:
+        selection = self.wording.select(ACK, persona=persona, language=ctx.language)
+        if selection is None:
+            return None
+        alternatives = [self._fill(a, selection) for a in selection.variant.texts]
+        used = [alt for text in ctx.previous_texts[-6:] for alt in alternatives if text.startswith(alt)]
+        last = used[-1] if used else None
+        fresh = [a for a in alternatives if a not in used]
+        return (fresh or [a for a in alternatives if a != last] or alternatives)[0]
+
+    def _fill(self, text: str, selection: Selection, extra: Mapping[str, Any] | None = None) -> str:
+        return fill(text, {**self.bank.template_vars(selection.language), **(extra or {})})
+
+    def render(self, response: str, ctx: RenderContext) -> dict[str, Any] | None:
+        """The message for ``response``, or None when the catalogue does not know it."""
+        persona = self._persona(ctx.persona)
+        selection = self.wording.select(response, persona=persona, language=ctx.language)
+        if selection is None:
+            return None
+        language = selection.language
+        variant = selection.variant
+        text = self._fill(variant.texts[0], selection, ctx.variables)
+        parts: list[str] = []
+        if ctx.first_of_turn and ctx.frustrated and response not in NO_ACK:
+            ack = self._ack(persona, ctx)
+            if ack:
+                parts.append(ack)
+        proactive = persona is not None and persona.escalation is Escalation.proactive
+        if ctx.first_of_turn and ctx.offer_phone and proactive and response not in NO_PHONE_LINE:
+            line = self.wording.select(PHONE_LINE, persona=persona, language=language)
+            if line is not None:
+                parts.append(self._fill(line.variant.texts[0], line))
+        parts.append(text)
+        body = "\n\n".join(parts)
+        if persona is not None and not persona.tone.emoji:
+            body = strip_emoji(body)
+        message: dict[str, Any] = {"text": body}
+        if variant.buttons:
+            message["buttons"] = [
+                {"title": fill(b["title"], ctx.variables), "payload": b["payload"]} for b in variant.buttons
+            ]
+        formatted = format_message(message, fmt=ctx.fmt, language=language)
+        formatted["metadata"] = {
+            "wording": {
+                "response": response,
+                "language": language,
+                "variant": selection.key,
+                "format": ctx.fmt,
+            }
+        }
+        return formatted
