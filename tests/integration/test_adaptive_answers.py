@@ -1,0 +1,92 @@
+"""Adaptive answers through the running assistant: persona, language and channel change the text."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import yaml
+
+from bot.bank import load_bank_info
+from bot.config import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
+from bot.personas import load_catalogue
+from bot.wording import RenderContext, Renderer, load_wording
+
+from .conftest import Stack
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    personas = load_catalogue(DEFAULT_PERSONAS_FILE, compile_patterns=False)
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    wording = load_wording(PROJECT_ROOT / "data" / "wording", personas=personas, domain_responses=responses)
+    return Renderer(wording=wording, bank=load_bank_info(DEFAULT_BANK_CONFIG), personas=personas)
+
+
+def expected(renderer: Renderer, response: str, **ctx: object) -> str:
+    message = renderer.render(response, RenderContext(**ctx))  # type: ignore[arg-type]
+    assert message is not None
+    return str(message["text"])
+
+
+def texts(replies: list[dict[str, object]]) -> list[str]:
+    return [str(r.get("text", "")) for r in replies]
+
+
+def test_casual_spanish_customer_on_telegram(stack: Stack, renderer: Renderer) -> None:
+    sender = f"a-{uuid.uuid4()}"
+    meta = {"channel": "telegram"}
+    stack.rest(sender, "hola", metadata=meta)
+    replies = texts(stack.rest(sender, "porfa mi tarjeta nueva todavía no me llega 😩 q hago", metadata=meta))
+    slots = stack.tracker(sender)["slots"]
+    assert (slots["persona"], slots["language"]) == ("quick_mobile", "es")
+    assert replies[0] == expected(
+        renderer, "utter_card_arrival", persona="quick_mobile", language="es", fmt="telegram"
+    )
+
+
+def test_channel_averse_french_customer_gets_the_phone_first(stack: Stack, renderer: Renderer) -> None:
+    sender = f"a-{uuid.uuid4()}"
+    stack.rest(sender, "Bonjour, je ne suis pas à l'aise avec ce chat, je préfère parler à quelqu'un.")
+    replies = texts(
+        stack.rest(sender, "Je voudrais savoir quand ma nouvelle carte va arriver, s'il vous plaît.")
+    )
+    slots = stack.tracker(sender)["slots"]
+    assert (slots["persona"], slots["language"], slots["offer_phone"]) == ("phone_first", "fr", True)
+    assert renderer.bank.phone_main in replies[0].split("\n\n")[0]
+    assert replies[0] == expected(
+        renderer, "utter_card_arrival", persona="phone_first", language="fr", offer_phone=True, fmt="rest"
+    )
+
+
+def test_language_switch_mid_conversation(stack: Stack, renderer: Renderer) -> None:
+    sender = f"a-{uuid.uuid4()}"
+    first = texts(stack.rest(sender, "My transfer has been pending since yesterday, what is going on?"))
+    second = texts(stack.rest(sender, "Perdón, prefiero en español: ¿cómo cancelo esa transferencia?"))
+    assert stack.tracker(sender)["slots"]["language"] == "es"
+    persona = stack.tracker(sender)["slots"]["persona"]
+    assert first[0] == expected(renderer, "utter_pending_transfer", persona="default", language="en")
+    assert second[0] == expected(renderer, "utter_cancel_transfer", persona=persona, language="es")
+
+
+def test_sms_answers_are_short_plain_parts_with_numbered_options(stack: Stack) -> None:
+    sender = f"a-{uuid.uuid4()}"
+    replies = stack.rest(sender, "Someone stole my card, what do I do?", metadata={"channel": "twilio"})
+    for reply in replies:
+        assert all(len(part) <= 320 for part in str(reply["text"]).split("\n\n"))
+    assert "1. Yes" in str(replies[-1]["text"]) and "2. No" in str(replies[-1]["text"])
+
+
+def test_frustrated_customer_is_acknowledged_first(stack: Stack, renderer: Renderer) -> None:
+    sender = f"a-{uuid.uuid4()}"
+    replies = texts(stack.rest(sender, "This is ridiculous!! My card STILL hasn't arrived after three weeks"))
+    acks = renderer.wording.select("ack_frustration", persona=None, language="en")
+    assert acks is not None
+    first_part = replies[0].split("\n\n")[0]
+    slots = stack.tracker(sender)["slots"]
+    persona_acks = renderer.wording.select(
+        "ack_frustration", persona=renderer.personas.lookup(str(slots["persona"])), language="en"
+    )
+    assert persona_acks is not None and first_part in persona_acks.variant.texts
