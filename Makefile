@@ -46,5 +46,9 @@ nlu-eval: train
 	    print(sys.argv[1], 'intent accuracy', round(r['accuracy'], 3), 'on', int(r['macro avg']['support']), 'held-out examples')" $$lang; \
 	done
 
+benchmark: train
+	@PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python -m benchmarks.bench_persona
+	@PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false .venv/bin/python -m benchmarks.bench_rest
+
 clean:
 	rm -rf models results var .mypy_cache .ruff_cache .pytest_cache

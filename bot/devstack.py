@@ -65,6 +65,7 @@ class Stack:
         model: Path,
         workdir: Path,
         endpoints: Path | None = None,
+        credentials: Path | None = None,
         env: dict[str, str] | None = None,
         timeout: float = DEFAULT_STARTUP_TIMEOUT,
     ) -> Stack:
@@ -89,7 +90,7 @@ class Stack:
             "rasa": [
                 str(bin_dir / "rasa"), "run", "--model", str(model),
                 "--endpoints", str(endpoints or PROJECT_ROOT / "endpoints.yml"),
-                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+                "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
                 "--interface", "127.0.0.1", "--port", str(rasa_port), "--enable-api",
             ],
             "webchat": [

@@ -14,6 +14,7 @@ step "types (mypy)";        "$VENV/bin/mypy" bot actions
 step "rasa data validate";  bash scripts/rasa.sh data validate --fail-on-warnings
 step "personas check";      "$VENV/bin/python" -m bot personas check
 step "personas evaluate";   "$VENV/bin/python" -m bot personas evaluate tests/data/personas_dev.yml --check-targets
+step "wording check";       "$VENV/bin/python" -m bot wording check | tail -1
 step "train (if needed)";   bash scripts/train.sh
 step "rasa test stories";   bash scripts/rasa.sh test core --stories tests/test_stories.yml \
                               --model "$MODEL_PATH" --fail-on-prediction-errors --out results/core

@@ -15,17 +15,33 @@ import pytest
 from bot.config import PROJECT_ROOT
 from bot.devstack import Stack, StackError, post_json
 
+from .fake_twilio import FakeTwilio
+
 MODEL = Path(os.environ.get("MODEL_PATH", PROJECT_ROOT / "models" / "bank.tar.gz"))
 
 __all__ = ["Stack", "post_json"]
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def fake_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio) -> Iterator[Stack]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run 'make train' (make test does it)")
     try:
-        running = Stack.start(model=MODEL, workdir=tmp_path_factory.mktemp("stack"))
+        running = Stack.start(
+            model=MODEL,
+            workdir=tmp_path_factory.mktemp("stack"),
+            credentials=PROJECT_ROOT / "tests" / "data" / "credentials_test.yml",
+            env={"TWILIO_API_BASE": fake_twilio.url},
+        )
     except StackError as exc:
         pytest.fail(f"servers did not start: {exc}")
     try:

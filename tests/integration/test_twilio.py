@@ -1,0 +1,76 @@
+"""SMS and WhatsApp through the Twilio channel, with Twilio's real webhook and REST formats."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+
+from .conftest import Stack
+from .fake_twilio import FakeTwilio
+
+pytestmark = pytest.mark.integration
+TWILIO_NUMBER = "+15005550006"
+
+
+def inbound(stack: Stack, sender: str, body: str | None) -> int:
+    """POST Twilio's inbound-message webhook form, as Twilio sends it."""
+    form = {
+        "ToCountry": "GB", "SmsMessageSid": "SM" + uuid.uuid4().hex, "NumMedia": "0",
+        "SmsSid": "SM" + uuid.uuid4().hex, "SmsStatus": "received", "FromCountry": "GB",
+        "To": TWILIO_NUMBER, "NumSegments": "1", "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": "ACtest0000000000000000000000000000", "From": sender, "ApiVersion": "2010-04-01",
+    }  # fmt: skip
+    if body is not None:
+        form["Body"] = body
+    req = urllib.request.Request(
+        f"{stack.rasa_url}/webhooks/twilio/webhook",
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def wait_for(fake: FakeTwilio, number: str, count: int, timeout: float = 30) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sent = fake.sent_to(number)
+        if len(sent) >= count:
+            return sent
+        time.sleep(0.1)
+    return fake.sent_to(number)
+
+
+def test_sms_parts_numbered_options_and_numeric_reply(stack: Stack, fake_twilio: FakeTwilio) -> None:
+    number = "+4477009" + str(uuid.uuid4().int)[:5]
+    assert inbound(stack, number, "Someone stole my card, what should I do?") == 204
+    sent = wait_for(fake_twilio, number, 2)
+    assert sent and all(0 < len(body) <= 320 for body in sent)
+    assert sent[-1].endswith("1. Yes\n2. No, thanks"), sent[-1]
+    assert inbound(stack, number, "2") == 204
+    after = wait_for(fake_twilio, number, len(sent) + 1)
+    assert "goodbye" in after[-1].lower()
+    tracker = stack.tracker(number)
+    assert tracker["latest_message"]["intent"]["name"] == "deny"
+    assert tracker["slots"]["persona"] is not None
+
+
+def test_whatsapp_keeps_long_messages_whole(stack: Stack, fake_twilio: FakeTwilio) -> None:
+    number = "whatsapp:+4477008" + str(uuid.uuid4().int)[:5]
+    assert inbound(stack, number, "Someone stole my card, what should I do?") == 204
+    sent = wait_for(fake_twilio, number, 2)
+    assert any(len(body) > 320 for body in sent) or len(sent) == 2, "WhatsApp is not cut into SMS parts"
+
+
+@pytest.mark.parametrize("body", [None])
+def test_webhook_without_body_is_a_400(stack: Stack, body: str | None) -> None:
+    assert inbound(stack, "+447700900999", body) == 400
