@@ -81,18 +81,34 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         domain: Domain | None = None,
         **kwargs: Any,
     ) -> None:
-        responses = domain.responses if domain is not None else {}
-        super().__init__(responses)
+        super().__init__(domain.responses if domain is not None else {})
         settings = Settings.from_env()
-        personas = load_catalogue(settings.personas_file, compile_patterns=False)
-        wording_dir = Path(
-            (endpoint_config.kwargs.get("wording_dir") if endpoint_config else None) or DEFAULT_WORDING_DIR
-        )
-        wording = load_wording(wording_dir, personas=personas, domain_responses=responses)
-        self.renderer = Renderer(
-            wording=wording, bank=load_bank_info(settings.bank_config), personas=personas
-        )
-        self.default_language = personas.settings.default_language
+        self.personas = load_catalogue(settings.personas_file, compile_patterns=False)
+        self.bank = load_bank_info(settings.bank_config)
+        configured = endpoint_config.kwargs.get("wording_dir") if endpoint_config else None
+        self.wording_dir = Path(configured or DEFAULT_WORDING_DIR)
+        self.default_language = self.personas.settings.default_language
+        self._renderer: Renderer | None = None
+        self._rendered_responses: Any = None
+        self._build_renderer()  # fail at start-up on a malformed wording file
+
+    def _build_renderer(self) -> Renderer:
+        wording = load_wording(self.wording_dir, personas=self.personas, domain_responses=self.responses)
+        self._renderer = Renderer(wording=wording, bank=self.bank, personas=self.personas)
+        self._rendered_responses = self.responses
+        return self._renderer
+
+    @property
+    def renderer(self) -> Renderer:
+        """The renderer for the current domain's responses.
+
+        Rasa creates the NLG before it loads the model and sets ``responses`` afterwards
+        (and again when a new model is loaded), so the English defaults from the domain
+        are merged in whenever the responses change.
+        """
+        if self._renderer is None or self._rendered_responses is not self.responses:
+            return self._build_renderer()
+        return self._renderer
 
     async def generate(
         self,
@@ -116,7 +132,7 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         message = self.renderer.render(utter_action, ctx)
         if message is not None:
             return message
-        variables = {**self.renderer.bank.template_vars(ctx.language), **kwargs}
+        variables = {**self.bank.template_vars(ctx.language), **kwargs}
         fallback: dict[str, Any] | None = await super().generate(
             utter_action, tracker, output_channel, **variables
         )

@@ -35,3 +35,14 @@ async def test_kwargs_override_bank_variables() -> None:
     response = await nlg.generate("utter_greet", tracker, "rest", bank_name="Other Bank")
     assert response is not None
     assert "Other Bank" in response["text"]
+
+
+async def test_domain_defaults_are_merged_when_rasa_sets_responses_after_loading_the_model() -> None:
+    # `rasa run` creates the NLG before the model (and its domain) is loaded.
+    nlg = PersonaNLG(endpoint_config=None, domain=None)
+    nlg.responses = DOMAIN.responses
+    tracker = DialogueStateTracker.from_events("u1", [])
+    response = await nlg.generate("utter_lost_or_stolen_card", tracker, "rest")
+    assert response is not None
+    assert response["metadata"]["wording"]["variant"] == "default"
+    assert BANK.phone_cards in response["text"]
