@@ -36,6 +36,7 @@ class Profile:
     contact_history: dict[str, int] = field(default_factory=dict)
     persona: str | None = None
     accessibility_needs: tuple[str, ...] = ()
+    name: str | None = None  # how to address the customer; used in wording only, never for inference
 
     @property
     def cannot_take_calls(self) -> bool:
@@ -49,6 +50,7 @@ class Profile:
             "contact_history": dict(self.contact_history),
             "persona": self.persona,
             "accessibility_needs": list(self.accessibility_needs),
+            "name": self.name,
         }
 
     @classmethod
@@ -106,7 +108,12 @@ class Profile:
                 needs.append(need)
             else:
                 bad(f"accessibility_needs: unknown need {need!r}; use {', '.join(ACCESSIBILITY_NEEDS)}")
+        name = data.get("name")
+        if name is not None and not (isinstance(name, str) and 0 < len(name.strip()) <= 60):
+            bad(f"name must be a non-empty string of at most 60 characters, got {name!r}")
+            name = None
         return cls(
+            name=name.strip() if isinstance(name, str) else None,
             preferred_language=lang.lower() if isinstance(lang, str) else None,
             preferred_channel=channel,
             contact_history=history,

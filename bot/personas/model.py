@@ -174,26 +174,21 @@ class ProfileSignals(_Strict):
     accessibility_needs: Dict[StrictStr, Weight] = Field(default_factory=dict)
     channel: Dict[StrictStr, Weight] = Field(default_factory=dict)
 
-    @validator("preferred_channel", "contact_history_share")
-    def _contact_channels(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(CONTACT_CHANNELS))
+    @validator("preferred_channel", "contact_history_share", "accessibility_needs", "channel")
+    def _known_keys(cls, value: dict[str, float], field: Any) -> dict[str, float]:
+        allowed, what = _PROFILE_SIGNAL_KEYS[field.name]
+        unknown = sorted(set(value) - set(allowed))
         if unknown:
-            raise ValueError(f"unknown contact channel(s) {unknown}; use {', '.join(CONTACT_CHANNELS)}")
+            raise ValueError(f"unknown {what} {unknown}; use {', '.join(allowed)}")
         return value
 
-    @validator("accessibility_needs")
-    def _needs(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(ACCESSIBILITY_NEEDS))
-        if unknown:
-            raise ValueError(f"unknown accessibility need(s) {unknown}; use {', '.join(ACCESSIBILITY_NEEDS)}")
-        return value
 
-    @validator("channel")
-    def _channels(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(CHANNELS))
-        if unknown:
-            raise ValueError(f"unknown input channel(s) {unknown}; use {', '.join(CHANNELS)}")
-        return value
+_PROFILE_SIGNAL_KEYS = {
+    "preferred_channel": (CONTACT_CHANNELS, "contact channel(s)"),
+    "contact_history_share": (CONTACT_CHANNELS, "contact channel(s)"),
+    "accessibility_needs": (ACCESSIBILITY_NEEDS, "accessibility need(s)"),
+    "channel": (CHANNELS, "input channel(s)"),
+}
 
 
 class Persona(_Strict):

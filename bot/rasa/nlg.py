@@ -31,7 +31,9 @@ from bot.bank import load_bank_info
 from bot.config import PROJECT_ROOT, Settings
 from bot.personas import load_catalogue
 from bot.personas.model import CHANNELS
+from bot.profile import Profile
 from bot.wording import RenderContext, Renderer, load_wording, output_format
+from bot.wording.render import CUSTOMER_NAME
 
 logger = logging.getLogger(__name__)
 DEFAULT_WORDING_DIR = PROJECT_ROOT / "data" / "wording"
@@ -58,6 +60,11 @@ def _turn(tracker: DialogueStateTracker) -> tuple[bool, list[str]]:
             if event.text:
                 texts.append(event.text)
     return first, texts
+
+
+def _customer_name(slots: dict[str, Any]) -> str | None:
+    profile = slots.get("customer_profile")
+    return Profile.from_mapping(profile if isinstance(profile, dict) else None).name
 
 
 def _channel(tracker: DialogueStateTracker, output_channel: str) -> str:
@@ -127,7 +134,7 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
             first_of_turn=first,
             offer_phone=bool(slots.get("offer_phone")),
             previous_texts=previous,
-            variables={**slots, **kwargs},
+            variables={**slots, **kwargs, CUSTOMER_NAME: _customer_name(slots)},
         )
         message = self.renderer.render(utter_action, ctx)
         if message is not None:

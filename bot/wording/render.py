@@ -24,6 +24,9 @@ from bot.wording.catalogue import Selection, WordingCatalogue
 from bot.wording.channels import format_message, strip_emoji
 
 ACK = "ack_frustration"
+# The customer's name when known ("" otherwise), and " <name>" for "Hello{name_suffix}, …".
+CUSTOMER_NAME = "customer_name"
+NAME_SUFFIX = "name_suffix"
 PHONE_LINE = "phone_line"
 # Responses that never get the phone line in front (they are about ending, or are the phone).
 NO_PHONE_LINE = frozenset(
@@ -47,7 +50,8 @@ class RenderContext:
         first_of_turn: no bot message has been sent since the customer's message.
         offer_phone: the phone-offer decision says to offer the phone now.
         previous_texts: earlier bot texts of the conversation, newest last.
-        variables: extra template variables (slots, action keyword arguments).
+        variables: extra template variables (slots, action keyword arguments);
+            ``customer_name`` when known also fills ``{name_suffix}``.
     """
 
     persona: str | None = None
@@ -94,7 +98,10 @@ class Renderer:
         return (fresh or [a for a in alternatives if a != last] or alternatives)[0]
 
     def _fill(self, text: str, selection: Selection, extra: Mapping[str, Any] | None = None) -> str:
-        return fill(text, {**self.bank.template_vars(selection.language), **(extra or {})})
+        extra = extra or {}
+        name = extra.get(CUSTOMER_NAME)
+        personal = {CUSTOMER_NAME: name or "", NAME_SUFFIX: f" {name}" if name else ""}
+        return fill(text, {**self.bank.template_vars(selection.language), **extra, **personal})
 
     def render(self, response: str, ctx: RenderContext) -> dict[str, Any] | None:
         """The message for ``response``, or None when the catalogue does not know it."""
