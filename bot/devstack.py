@@ -67,6 +67,7 @@ class Stack:
         endpoints: Path | None = None,
         credentials: Path | None = None,
         env: dict[str, str] | None = None,
+        rasa_args: list[str] | None = None,
         timeout: float = DEFAULT_STARTUP_TIMEOUT,
     ) -> Stack:
         stack = cls(workdir)
@@ -91,7 +92,7 @@ class Stack:
                 str(bin_dir / "rasa"), "run", "--model", str(model),
                 "--endpoints", str(endpoints or PROJECT_ROOT / "endpoints.yml"),
                 "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
-                "--interface", "127.0.0.1", "--port", str(rasa_port), "--enable-api",
+                "--interface", "127.0.0.1", "--port", str(rasa_port), "--enable-api", *(rasa_args or []),
             ],
             "webchat": [
                 str(bin_dir / "python"), "-m", "bot", "webchat", "--port", str(web_port),

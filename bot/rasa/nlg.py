@@ -32,6 +32,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.personas import load_catalogue
 from bot.personas.model import CHANNELS
 from bot.profile import Profile
+from bot.rasa import speedups
 from bot.wording import RenderContext, Renderer, load_wording, output_format
 from bot.wording.render import CUSTOMER_NAME
 
@@ -89,6 +90,7 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> None:
         super().__init__(domain.responses if domain is not None else {})
+        speedups.install()
         settings = Settings.from_env()
         self.personas = load_catalogue(settings.personas_file, compile_patterns=False)
         self.bank = load_bank_info(settings.bank_config)

@@ -311,7 +311,9 @@ def test_golden_outputs(renderer: Renderer) -> None:
         assert actual[key] == expected[key], key
 
 
-@pytest.mark.parametrize(("language", "hello"), [("en", "Hello Ana,"), ("es", "Hola Ana,"), ("fr", "Bonjour Ana ")])
+@pytest.mark.parametrize(
+    ("language", "hello"), [("en", "Hello Ana,"), ("es", "Hola Ana,"), ("fr", "Bonjour Ana ")]
+)
 def test_greeting_uses_the_customer_name_when_known(renderer: Renderer, language: str, hello: str) -> None:
     named = render(renderer, "utter_greet", language=language, variables={"customer_name": "Ana"})["text"]
     anonymous = render(renderer, "utter_greet", language=language)["text"]

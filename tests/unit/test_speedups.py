@@ -1,0 +1,58 @@
+"""The cached action-response validation accepts and rejects exactly what Rasa's does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+
+from bot.rasa import speedups
+
+SCHEMA = RemoteAction.action_response_format_spec()
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"events": [], "responses": []},
+        {"events": [{"event": "slot", "timestamp": None, "name": "persona", "value": "technical"}]},
+        {
+            "events": [{"event": "slot", "name": "persona_evidence", "value": ["a", "b"]}],
+            "responses": [{"text": "x"}],
+        },
+        {"events": [{"event": "action", "name": "action_listen"}, {"event": "session_started"}]},
+        {"events": [{"event": "bot", "text": "hi", "data": {}, "metadata": {}}]},
+        {"events": [{"event": "pause"}, {"event": "resume"}, {"event": "restart"}]},
+        {"events": [{"event": "slot"}]},
+        {"events": [{"event": "teleport", "name": "x"}]},
+        {"events": [{"name": "x"}]},
+        {"events": [{"event": "slot", "name": 5, "value": 1}]},
+        {"events": "nope"},
+        {"events": [{"event": "bot", "text": 5}]},
+        {"responses": [1]},
+        {"events": ["slot"]},
+    ],
+)
+def test_same_verdict_as_jsonschema(result: dict[str, Any]) -> None:
+    try:
+        jsonschema.validate(result, SCHEMA)
+        expected_ok = True
+    except jsonschema.ValidationError:
+        expected_ok = False
+    try:
+        speedups.validate_action_response(result)
+        ok = True
+    except jsonschema.ValidationError:
+        ok = False
+    assert ok is expected_ok
+
+
+def test_install_patches_remote_action_once() -> None:
+    speedups.install()
+    speedups.install()
+    action = RemoteAction("action_x", None)
+    assert action._validate_action_result({"events": [{"event": "slot", "name": "a", "value": 1}]})
+    with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
+        action._validate_action_result({"events": [{"event": "teleport"}]})
