@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.cues.extractor import MessageCues
+from bot.cues.model import MessageCues
 from bot.escalation import PhoneOfferDecision, decide_phone_offer
 from bot.inference import PersonaEstimate, PersonaInferrer, resolve_language
 from bot.personas.model import CHANNELS, Catalogue

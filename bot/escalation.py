@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.cues.extractor import MessageCues
+from bot.cues.model import MessageCues
 from bot.inference import PersonaEstimate
 from bot.personas.model import Catalogue, Escalation
 from bot.profile import Profile

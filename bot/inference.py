@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.cues.extractor import MessageCues
+from bot.cues.model import MessageCues
 from bot.personas.model import Catalogue
 from bot.profile import Profile
 

@@ -1,6 +1,25 @@
-"""Per-message cue extraction (spaCy) and language identification (lingua)."""
+"""Per-message cue extraction (spaCy) and language identification (lingua).
 
-from bot.cues.extractor import CueExtractor, MessageCues
-from bot.cues.language import LanguageGuess, LanguageIdentifier
+``MessageCues`` imports nothing heavy; ``CueExtractor`` and the language identifier load
+spaCy and lingua, so they are imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cues.model import MessageCues
 
 __all__ = ["CueExtractor", "LanguageGuess", "LanguageIdentifier", "MessageCues"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CueExtractor":
+        from bot.cues.extractor import CueExtractor
+
+        return CueExtractor
+    if name in ("LanguageGuess", "LanguageIdentifier"):
+        from bot.cues import language
+
+        return getattr(language, name)
+    raise AttributeError(name)
