@@ -20,7 +20,8 @@ cleanup() {
   wait 2>/dev/null || true
   echo "run: stopped"
 }
-trap cleanup INT TERM EXIT
+trap cleanup EXIT
+trap 'cleanup; exit 0' INT TERM
 
 "$VENV/bin/python" -m rasa_sdk --actions actions --port "$ACTION_PORT" \
   >"$VAR_DIR/log/actions.log" 2>&1 &
