@@ -61,7 +61,6 @@ else:
     Ratio = _number(ge=0, le=1)
     PositiveNumber = _number(gt=0, le=1)
     Count = conint(strict=True, ge=1)
-StrictInt = conint(strict=True)
 
 
 class Formality(str, Enum):
