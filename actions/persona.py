@@ -65,7 +65,9 @@ class ValidatePersonaSlots(ValidationAction):
             slots["language"],
             slots["offer_phone"],
         )
-        domain_slots = domain.get("slots", {})
+        # With Rasa's selective domain the domain is not sent; the slots are then the
+        # ones this action owns (SLOT_NAMES, declared in domain.yml).
+        domain_slots = domain.get("slots") or dict.fromkeys(SLOT_NAMES)
         return events + [
             SlotSet(name, slots[name])
             for name in SLOT_NAMES
