@@ -192,8 +192,11 @@ class PersonaInferrer:
         leader = ranked[0]
         kept = False
         # Hysteresis protects a persona the conversation has shown, not the fallback.
-        sticky = previous is not None and previous in scores and previous not in (self.fallback, leader)
-        if sticky and previous is not None and scores[leader] - scores[previous] < self.switch_margin:
+        if (
+            previous in scores
+            and previous not in (self.fallback, leader)
+            and scores[leader] - scores[previous] < self.switch_margin
+        ):
             leader, kept = previous, True
         top = max(scores.values())
         exp = {pid: math.exp(s - top) for pid, s in scores.items()}

@@ -85,7 +85,7 @@ class _Reporter:
 
 def _pydantic_issues(reporter: _Reporter, error: ValidationError) -> None:
     seen: set[Path_] = set()
-    flagged = {issue_path for issue_path in reporter.paths}
+    flagged = set(reporter.paths)
     for err in error.errors():
         loc = tuple(err["loc"])
         if loc in flagged:
