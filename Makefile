@@ -30,7 +30,7 @@ types: setup
 	.venv/bin/mypy bot actions
 
 validate: setup
-	@bash scripts/rasa.sh data validate --fail-on-warnings
+	@.venv/bin/python scripts/validate_data.py
 
 pytest: train
 	@bash scripts/pytest.sh

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -14,23 +12,16 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.assessment import SLOT_NAMES, PersonaEngine, conversation_from_events
-from bot.config import Settings
-from bot.personas import load_catalogue
 from bot.profile import Profile
+from bot.services import get_services
 
 logger = logging.getLogger(__name__)
 PROFILE_SLOT = "customer_profile"
 
 
-@lru_cache(maxsize=4)
-def _engine(personas_file: Path) -> PersonaEngine:
-    # Token patterns were compiled when the Rasa model loaded the same file.
-    return PersonaEngine(load_catalogue(personas_file, compile_patterns=False))
-
-
 def engine() -> PersonaEngine:
     """The engine for the configured catalogue, built on first use (not at import)."""
-    return _engine(Settings.from_env().personas_file)
+    return get_services().engine
 
 
 class ValidatePersonaSlots(ValidationAction):

@@ -7,6 +7,9 @@ Commands:
     wording check [--strict]             list responses missing a language or a variant
     webchat                              serve the web chat page and relay it to Rasa
     wait-ready URL...                    wait until the URLs answer (used by the run script)
+    db upgrade | prepare | seed FILE     migrations; + import spooled handoffs; load customers
+    handoff list | show | claim | done | cancel | resume
+                                         the staff queue of callbacks and live chats
 """
 
 from __future__ import annotations
@@ -150,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--port", type=int, default=8080)
     web.add_argument("--rasa-url", default="http://127.0.0.1:5005")
     web.set_defaults(func=_cmd_webchat)
+
+    from bot.store.cli import add_commands
+
+    add_commands(sub)
 
     ready = sub.add_parser("wait-ready", help="wait until URLs answer with 2xx")
     ready.add_argument("urls", nargs="+")

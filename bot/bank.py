@@ -21,7 +21,8 @@ class BankInfo:
 
     ``template_vars(language)`` gives the names responses use: ``{bank_name}``,
     ``{app_name}``, ``{website}``, ``{phone_main}``, ``{phone_cards}``, ``{phone_abroad}``,
-    ``{hours}`` and ``{timezone}``, in ``language`` where the file has it, else English.
+    ``{phone_direct}`` (the team speaking that language), ``{hours}`` and ``{timezone}``,
+    in ``language`` where the file has it, else English.
     """
 
     values: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -102,6 +103,7 @@ def load_bank_info(path: Path) -> BankInfo:
             "phone_main": _text(phone, "main", path, "phone.main"),
             "phone_cards": _text(phone, "cards", path, "phone.cards"),
             "phone_abroad": _text(phone, "abroad", path, "phone.abroad"),
+            "phone_direct": _text(phone, "direct", path, "phone.direct"),
             "hours": _text(hours, "text", path, "hours.text"),
             "timezone": _text(hours, "timezone", path, "hours.timezone"),
         }

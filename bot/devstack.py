@@ -49,6 +49,7 @@ class Stack:
     action_url: str = ""
     web_url: str = ""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def tracker_db(self) -> Path:
@@ -68,8 +69,11 @@ class Stack:
         credentials: Path | None = None,
         env: dict[str, str] | None = None,
         rasa_args: list[str] | None = None,
+        seed: Path | None = None,
         timeout: float = DEFAULT_STARTUP_TIMEOUT,
     ) -> Stack:
+        """Start the servers; the plugin's database (``DATABASE_URL``, default a SQLite file
+        in ``workdir``) is migrated, spooled handoffs imported and ``seed`` loaded first."""
         stack = cls(workdir)
         stack.logs.mkdir(parents=True, exist_ok=True)
         rasa_port, action_port, web_port = free_port(), free_port(), free_port()
@@ -82,8 +86,20 @@ class Stack:
             "SANIC_HOST": "127.0.0.1",
             "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
             "TRACKER_DB": str(stack.tracker_db),
+            "DATABASE_URL": f"sqlite:///{workdir / 'bank.db'}",
+            "HANDOFF_SPOOL_DIR": str(workdir / "spool"),
             **(env or {}),
         }
+        stack.env = full_env
+        prepare = [[str(bin_dir / "python"), "-m", "bot", "db", "prepare"]]
+        if seed is not None:
+            prepare.append([str(bin_dir / "python"), "-m", "bot", "db", "seed", str(seed)])
+        for cmd in prepare:
+            done = subprocess.run(
+                cmd, cwd=PROJECT_ROOT, env=full_env, capture_output=True, text=True, check=False
+            )
+            if done.returncode != 0:
+                raise StackError(f"{' '.join(cmd[2:])} failed:\n{done.stdout}{done.stderr}")
         commands = {
             "actions": [
                 str(bin_dir / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port),

@@ -2,9 +2,9 @@
 
 Order of the rules (the first that applies decides):
 
-1. Never when the profile lists a hearing or speech need, the customer said they cannot
-   hear or use the phone, or the customer refused calls — offer the accessible
-   alternative (chat, text relay) instead.
+1. Never when the profile lists a hearing or speech need or says the customer refused
+   calls, the customer said they cannot hear or use the phone, or refused calls in this
+   conversation — offer the accessible alternative (a person in chat) instead.
 2. Never for a persona whose policy is ``never``.
 3. Yes when the customer asked to be phoned.
 4. By the persona's policy: ``proactive`` — yes once the persona is estimated with at
@@ -67,6 +67,8 @@ def decide_phone_offer(
     if profile.cannot_take_calls:
         needs = ", ".join(n for n in profile.accessibility_needs if n in ("hearing", "speech"))
         return PhoneOfferDecision(False, f"profile lists a {needs} need: offer text channels instead", True)
+    if profile.refuses_calls:
+        return PhoneOfferDecision(False, "profile says the customer does not want calls", True)
     if _count(messages, "hearing_need"):
         return PhoneOfferDecision(False, "customer said they cannot hear or use the phone", True)
     if _count(messages, "call_refusal"):
@@ -95,3 +97,47 @@ def decide_phone_offer(
             return PhoneOfferDecision(True, f"frustrated in {frustrated} messages")
         return PhoneOfferDecision(False, f"{persona.id}: phone offered only after repeated failure")
     return PhoneOfferDecision(False, f"{persona.id}: phone offered on request only")
+
+
+def phone_blocked(*, messages: Sequence[MessageCues], profile: Profile | None) -> str | None:
+    """Why this customer must never be offered a call (rule 1), or None."""
+    profile = profile or Profile()
+    if profile.cannot_take_calls:
+        return "profile lists a hearing or speech need"
+    if profile.refuses_calls:
+        return "profile says the customer does not want calls"
+    if _count(messages, "hearing_need"):
+        return "customer said they cannot hear or use the phone"
+    if _count(messages, "call_refusal"):
+        return "customer refused phone calls"
+    return None
+
+
+def choose_human_route(
+    persona_id: str | None,
+    *,
+    messages: Sequence[MessageCues],
+    profile: Profile | None,
+    catalogue: Catalogue,
+) -> tuple[str, str]:
+    """How a customer who asked for a person reaches one: ``callback`` or ``live_chat``.
+
+    A phone callback when the phone is allowed (rule 1) and the customer asked for a call,
+    or their persona prefers the phone to chat; a person in the chat otherwise (customers
+    who want a person but not the phone, and everyone who must not be called).
+
+    Returns:
+        (route, reason) — the reason in words staff can read.
+    """
+    blocked = phone_blocked(messages=messages, profile=profile)
+    if blocked:
+        return "live_chat", f"asked for a person; no calls: {blocked}"
+    if _count(messages, "phone_request"):
+        return "callback", "asked to be called"
+    persona = catalogue.lookup(persona_id) or catalogue.fallback
+    preferred = list(persona.channels.preferred)
+    if "phone" in preferred and (
+        "chat" not in preferred or preferred.index("phone") < preferred.index("chat")
+    ):
+        return "callback", f"asked for a person; {persona.id} prefers the phone"
+    return "live_chat", f"asked for a person; {persona.id} prefers to stay in chat"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.personas.model import ACCESSIBILITY_NEEDS, CONTACT_CHANNELS
 
@@ -21,8 +22,21 @@ PROFILE_KEYS = (
     "contact_history",
     "persona",
     "accessibility_needs",
+    "name",
+    "consent_to_calls",
+    "timezone",
 )
 NO_PHONE_NEEDS = frozenset({"hearing", "speech"})
+
+
+def _valid_timezone(name: Any) -> bool:
+    if not isinstance(name, str) or not name or len(name) > 64:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 class ProfileError(ValueError):
@@ -37,11 +51,18 @@ class Profile:
     persona: str | None = None
     accessibility_needs: tuple[str, ...] = ()
     name: str | None = None  # how to address the customer; used in wording only, never for inference
+    consent_to_calls: bool | None = None  # False: the customer refused calls (never offer one)
+    timezone: str | None = None  # IANA name, for callback times; the bank's when unknown
 
     @property
     def cannot_take_calls(self) -> bool:
         """A hearing or speech need: never propose a phone call."""
         return bool(NO_PHONE_NEEDS & set(self.accessibility_needs))
+
+    @property
+    def refuses_calls(self) -> bool:
+        """The customer told the bank never to call them."""
+        return self.consent_to_calls is False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +72,8 @@ class Profile:
             "persona": self.persona,
             "accessibility_needs": list(self.accessibility_needs),
             "name": self.name,
+            "consent_to_calls": self.consent_to_calls,
+            "timezone": self.timezone,
         }
 
     @classmethod
@@ -112,7 +135,17 @@ class Profile:
         if name is not None and not (isinstance(name, str) and 0 < len(name.strip()) <= 60):
             bad(f"name must be a non-empty string of at most 60 characters, got {name!r}")
             name = None
+        consent = data.get("consent_to_calls")
+        if consent is not None and not isinstance(consent, bool):
+            bad(f"consent_to_calls must be true, false or absent, got {consent!r}")
+            consent = None
+        timezone = data.get("timezone")
+        if timezone is not None and not _valid_timezone(timezone):
+            bad(f"timezone must be an IANA timezone name such as 'Europe/London', got {timezone!r}")
+            timezone = None
         return cls(
+            consent_to_calls=consent,
+            timezone=timezone,
             name=name.strip() if isinstance(name, str) else None,
             preferred_language=lang.lower() if isinstance(lang, str) else None,
             preferred_channel=channel,

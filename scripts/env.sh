@@ -16,3 +16,6 @@ export VAR_DIR="${VAR_DIR:-$ROOT/var}"
 export TRACKER_DB="${TRACKER_DB:-$VAR_DIR/tracker.db}"
 export MODEL_PATH="${MODEL_PATH:-$ROOT/models/bank.tar.gz}"
 export SANIC_HOST="${SANIC_HOST:-127.0.0.1}"
+# The plugin's own database (customers, handoffs) and the spool for writes it could not take.
+export DATABASE_URL="${DATABASE_URL:-sqlite:///$VAR_DIR/bank.db}"
+export HANDOFF_SPOOL_DIR="${HANDOFF_SPOOL_DIR:-$VAR_DIR/spool}"

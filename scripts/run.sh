@@ -10,6 +10,11 @@ bash scripts/setup.sh
 "$VENV/bin/python" -m bot personas check
 bash scripts/train.sh
 mkdir -p "$VAR_DIR/log"
+# The plugin's database: migrations, handoffs spooled while it was unavailable, and the
+# demo customers (SEED_FILE= to skip them; the seed is idempotent).
+"$VENV/bin/python" -m bot db prepare
+seed_file="${SEED_FILE-demo/customers.yml}"
+[ -n "$seed_file" ] && "$VENV/bin/python" -m bot db seed "$seed_file"
 
 pids=()
 cleanup() {

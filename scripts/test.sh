@@ -11,7 +11,7 @@ step "setup";               bash scripts/setup.sh && bash scripts/system-deps.sh
 step "lint (ruff)";         "$VENV/bin/ruff" check bot actions tests scripts benchmarks
                             "$VENV/bin/ruff" format --check bot actions tests scripts benchmarks
 step "types (mypy)";        "$VENV/bin/mypy" bot actions
-step "rasa data validate";  bash scripts/rasa.sh data validate --fail-on-warnings
+step "rasa data validate";  "$VENV/bin/python" scripts/validate_data.py
 step "personas check";      "$VENV/bin/python" -m bot personas check
 step "personas evaluate";   "$VENV/bin/python" -m bot personas evaluate tests/data/personas_dev.yml --check-targets
 step "wording check";       "$VENV/bin/python" -m bot wording check | tail -1

@@ -90,6 +90,11 @@ class PersonaTwilioInput(TwilioInput):
     def get_output_channel(self) -> PersonaTwilioOutput:
         return PersonaTwilioOutput(self.account_sid, self.auth_token, self.twilio_number)
 
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        """The channel and the number the customer writes from (``whatsapp:`` kept)."""
+        sender = request.form.get("From")
+        return {"channel": self.name(), "phone": sender} if sender else None
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("persona_twilio_webhook", __name__)
 

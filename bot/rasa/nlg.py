@@ -80,6 +80,24 @@ def _channel(tracker: DialogueStateTracker, output_channel: str) -> str:
     return output_channel
 
 
+CHOICES_KWARG = "choices"
+
+
+def _choices(value: Any) -> list[dict[str, str]]:
+    """Run-time buttons from a custom action: ``utter_message(response=…, choices=[…])``.
+
+    (Rasa appends an action's ``buttons`` after rendering, unformatted for the channel;
+    ``choices`` go through the renderer instead.)
+    """
+    if not isinstance(value, list):
+        return []
+    return [
+        {"title": str(c["title"]), "payload": str(c["payload"])}
+        for c in value
+        if isinstance(c, dict) and c.get("title") and c.get("payload")
+    ]
+
+
 class PersonaNLG(TemplatedNaturalLanguageGenerator):
     """Reads: slots, the latest message's cues and channel, the catalogues. Writes: messages."""
 
@@ -137,6 +155,7 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
             offer_phone=bool(slots.get("offer_phone")),
             previous_texts=previous,
             variables={**slots, **kwargs, CUSTOMER_NAME: _customer_name(slots)},
+            choices=_choices(kwargs.get(CHOICES_KWARG)),
         )
         message = self.renderer.render(utter_action, ctx)
         if message is not None:

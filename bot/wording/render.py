@@ -28,11 +28,16 @@ ACK = "ack_frustration"
 CUSTOMER_NAME = "customer_name"
 NAME_SUFFIX = "name_suffix"
 PHONE_LINE = "phone_line"
-# Responses that never get the phone line in front (they are about ending, or are the phone).
+# Responses that never get the phone line in front (they are about ending, or about
+# reaching a person: the escalation has its own wording).
 NO_PHONE_LINE = frozenset(
     {
         "utter_goodbye", "utter_you_are_welcome", "utter_anything_else", "utter_how_can_help",
-        "utter_request_phone_call", "utter_request_human",
+        "utter_offer_callback", "utter_ask_callback_number",
+        "utter_ask_callback_number_known", "utter_callback_number_invalid", "utter_ask_callback_window",
+        "utter_callback_window_invalid", "utter_ask_callback_consent", "utter_callback_booked",
+        "utter_callback_direct_line", "utter_callback_cancelled", "utter_no_call_alternative",
+        "utter_live_chat_handoff", "utter_live_chat_closed", "utter_handoff_delayed", "utter_handoff_failed",
     }
 )  # fmt: skip
 NO_ACK = frozenset({"utter_goodbye", "utter_you_are_welcome", "utter_anything_else"})
@@ -52,6 +57,8 @@ class RenderContext:
         previous_texts: earlier bot texts of the conversation, newest last.
         variables: extra template variables (slots, action keyword arguments);
             ``customer_name`` when known also fills ``{name_suffix}``.
+        choices: buttons an action adds at run time (for example callback times), after
+            the wording's own buttons; formatted for the channel like them.
     """
 
     persona: str | None = None
@@ -62,6 +69,7 @@ class RenderContext:
     offer_phone: bool = False
     previous_texts: Sequence[str] = ()
     variables: Mapping[str, Any] = field(default_factory=dict)
+    choices: Sequence[Mapping[str, str]] = ()
 
 
 class _Vars(dict[str, Any]):
@@ -127,10 +135,12 @@ class Renderer:
         if persona is not None and not persona.tone.emoji:
             body = strip_emoji(body)
         message: dict[str, Any] = {"text": body}
-        if variant.buttons:
-            message["buttons"] = [
-                {"title": fill(b["title"], ctx.variables), "payload": b["payload"]} for b in variant.buttons
-            ]
+        buttons = [
+            {"title": fill(b["title"], ctx.variables), "payload": b["payload"]} for b in variant.buttons
+        ]
+        buttons += [{"title": str(c["title"]), "payload": str(c["payload"])} for c in ctx.choices]
+        if buttons:
+            message["buttons"] = buttons
         formatted = format_message(message, fmt=ctx.fmt, language=language)
         formatted["metadata"] = {
             "wording": {

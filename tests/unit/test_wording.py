@@ -209,7 +209,7 @@ def test_phone_first_gets_the_phone_number_first(renderer: Renderer) -> None:
 
 
 def test_bank_facts_are_localised(renderer: Renderer) -> None:
-    es = render(renderer, "utter_request_phone_call", language="es")["text"]
+    es = render(renderer, "utter_iamabot", language="es")["text"]
     assert renderer.bank.text("hours", "es") in es
     assert renderer.bank.text("hours", "en") not in es
 

@@ -1,0 +1,1 @@
+"""The plugin's SQL store: models, migrations, the database handle and repositories."""

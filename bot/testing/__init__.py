@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks (throwaway servers on loopback); not used by the assistant."""

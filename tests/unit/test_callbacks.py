@@ -1,0 +1,156 @@
+"""Business hours, callback windows, the customer's choice of time, numbers, live-chat waits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.callbacks import (
+    ServiceConfigError,
+    Window,
+    callback_windows,
+    describe_hours,
+    live_chat_wait,
+    load_service_policy,
+    parse_phone,
+    parse_window_choice,
+    policy_from_mapping,
+    window_label,
+)
+from bot.config import DEFAULT_BANK_CONFIG
+
+LONDON = ZoneInfo("Europe/London")
+PARIS = ZoneInfo("Europe/Paris")
+POLICY = load_service_policy(DEFAULT_BANK_CONFIG)
+
+
+def at(day: int, hour: int, minute: int = 0, tz: ZoneInfo = LONDON) -> dt.datetime:
+    # November 2026: the 23rd is a Monday, the 28th a Saturday, the 29th a Sunday.
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=tz)
+
+
+def test_windows_on_a_weekday_morning_start_with_as_soon_as_possible() -> None:
+    windows = callback_windows(POLICY, at(23, 10, 20))
+    assert windows[0].asap and windows[0].start == at(23, 10, 20) and windows[0].end == at(23, 12, 20)
+    assert [(w.start, w.end) for w in windows[1:]] == [
+        (at(23, 11), at(23, 13)),
+        (at(23, 13), at(23, 15)),
+        (at(23, 15), at(23, 17)),
+    ]
+
+
+def test_windows_late_in_the_day_move_to_the_next_opening_and_skip_sunday() -> None:
+    windows = callback_windows(POLICY, at(28, 16, 45))  # Saturday, closes at 17:00
+    assert not any(w.asap for w in windows), "too close to closing for 'as soon as possible'"
+    assert windows[0].start == at(30, 8), "Sunday is closed: Monday 08:00"
+    assert all(POLICY.hours.is_open(w.start) and w.end <= at(30, 20) for w in windows)
+
+
+def test_every_window_lies_inside_business_hours_all_week() -> None:
+    for day in range(23, 30):
+        for hour in range(0, 24, 3):
+            for w in callback_windows(POLICY, at(day, hour)):
+                assert POLICY.hours.is_open(w.start)
+                assert POLICY.hours.is_open(w.end - dt.timedelta(minutes=1))
+                assert w.start >= at(day, hour)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "Tomorrow 09:00–11:00"), ("es", "Mañana 09:00–11:00"), ("fr", "Demain 09:00–11:00")],
+)
+def test_labels_are_in_the_customer_language_and_timezone(language: str, expected: str) -> None:
+    window = Window(at(24, 8), at(24, 10))  # 08:00 London = 09:00 Paris
+    assert window_label(window, tz=PARIS, language=language, now=at(23, 18)) == expected
+    later = window_label(Window(at(26, 8), at(26, 10)), tz=LONDON, language=language, now=at(23, 18))
+    assert "26/11" in later
+
+
+def choose(text: str, now: dt.datetime) -> Window | None:
+    options = callback_windows(POLICY, now)
+    labels = [window_label(w, tz=LONDON, language="en", now=now) for w in options]
+    return parse_window_choice(text, options=options, labels=labels, policy=POLICY, tz=LONDON, now=now)
+
+
+def test_choice_by_number_label_or_asap_words() -> None:
+    now = at(23, 10, 20)
+    options = callback_windows(POLICY, now)
+    assert choose("2", now) == options[1]
+    assert choose("option 3", now) == options[2]
+    assert choose("Today 13:00-15:00", now) == options[2]
+    assert choose("as soon as possible please", now) == options[0]
+    assert choose("lo antes posible", now) == options[0]
+    assert choose("9", now) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("at 3pm", at(23, 15)),
+        ("15:30", at(23, 15, 30)),
+        ("tomorrow at 10", at(24, 10)),
+        ("demain 9h", at(24, 9)),
+        ("mañana a las 18:00", at(24, 18)),
+        ("9am", at(24, 9)),  # 9am has passed today: tomorrow
+    ],
+)
+def test_choice_by_clock_time_inside_hours(text: str, start: dt.datetime) -> None:
+    chosen = choose(text, at(23, 10, 20))
+    assert chosen is not None and chosen.start == start
+    assert POLICY.hours.is_open(chosen.start) and chosen.end <= chosen.start + POLICY.window
+
+
+@pytest.mark.parametrize("text", ["at 7am", "at 11pm", "tomorrow at 6am", "25:00", "whenever", ""])
+def test_choice_outside_hours_or_too_soon_is_refused(text: str) -> None:
+    assert choose(text, at(23, 10, 20)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "e164"),
+    [
+        ("07911 123456", "+447911123456"),
+        ("call me on +44 7911 123456 please", "+447911123456"),
+        ("whatsapp:+34612345678", "+34612345678"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("020 7946 0000", "+442079460000"),
+    ],
+)
+def test_phone_numbers_are_parsed_to_e164(text: str, e164: str) -> None:
+    number = parse_phone(text, region="GB")
+    assert number is not None and number.e164 == e164 and number.display.startswith("+")
+
+
+@pytest.mark.parametrize("text", ["12345", "my number is secret", "0000 000000", "+44 12"])
+def test_invalid_numbers_are_refused(text: str) -> None:
+    assert parse_phone(text, region="GB") is None
+
+
+def test_live_chat_wait_is_honest_about_queue_and_opening_hours() -> None:
+    assert live_chat_wait(POLICY, ahead=0, now=at(23, 10)).minutes == 8
+    assert live_chat_wait(POLICY, ahead=7, now=at(23, 10)).minutes == 24  # (7 // 3 + 1) × 8
+    closed = live_chat_wait(POLICY, ahead=0, now=at(29, 12))  # Sunday
+    assert closed.minutes is None and closed.opens_at == at(30, 8)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"hours": {"funday": "08:00-20:00"}}, "funday"),
+        ({"hours": {"mon": "20:00-08:00"}}, "hours.mon"),
+        ({"hours": {"mon": "8-20"}}, "hours.mon"),
+        ({"callback_window_minutes": 0}, "callback_window_minutes"),
+        ({"default_region": "XX"}, "default_region"),
+    ],
+)
+def test_invalid_service_configuration_names_the_field(change: dict[str, object], field: str) -> None:
+    base: dict[str, object] = {"timezone": "Europe/London", "hours": {"mon": "08:00-20:00"}}
+    with pytest.raises(ServiceConfigError, match=field):
+        policy_from_mapping({**base, **change}, where="bank.yml: service")
+
+
+def test_hours_description() -> None:
+    assert describe_hours(POLICY).startswith("Mon 08:00–20:00")
+    assert "Sun" not in describe_hours(POLICY)
