@@ -99,15 +99,20 @@ def _channel(event: Mapping[str, Any]) -> str | None:
 def conversation_from_events(events: Iterable[Mapping[str, Any]]) -> Conversation:
     """Customer messages of the current session, their cues, the channel and failed turns.
 
-    Only events after the latest ``session_started`` count. The channel is the one named in
-    the latest message's metadata (the REST relay says which channel it serves) or else
-    Rasa's input channel.
+    Only events after the latest ``session_started`` count, and not the answers given to a
+    form's questions (a phone number or "yes" says nothing about the customer's style, and
+    is not a failed turn). The channel is the one named in the latest message's metadata
+    (the REST relay says which channel it serves) or else Rasa's input channel.
     """
     session: list[Mapping[str, Any]] = []
+    in_form = False
     for event in events:
-        if event.get("event") == "session_started":
-            session = []
-        elif event.get("event") == "user":
+        kind = event.get("event")
+        if kind == "session_started":
+            session, in_form = [], False
+        elif kind == "active_loop":
+            in_form = bool(event.get("name"))
+        elif kind == "user" and not in_form:
             session.append(event)
     messages, failures = [], 0
     for event in session:

@@ -19,7 +19,7 @@ from .fake_twilio import FakeTwilio
 
 MODEL = Path(os.environ.get("MODEL_PATH", PROJECT_ROOT / "models" / "bank.tar.gz"))
 
-__all__ = ["Stack", "post_json"]
+__all__ = ["MODEL", "Stack", "StackError", "post_json"]
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +41,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio) -> 
             workdir=tmp_path_factory.mktemp("stack"),
             credentials=PROJECT_ROOT / "tests" / "data" / "credentials_test.yml",
             env={"TWILIO_API_BASE": fake_twilio.url},
+            seed=PROJECT_ROOT / "demo" / "customers.yml",
         )
     except StackError as exc:
         pytest.fail(f"servers did not start: {exc}")

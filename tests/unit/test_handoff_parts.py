@@ -1,0 +1,192 @@
+"""Smaller parts of escalation: requests, transcripts, routes, seed validation, the CLI,
+resuming the assistant, and run-time choices rendered for the channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.__main__ import main as cli
+from bot.cues import CueExtractor
+from bot.escalation import choose_human_route, phone_blocked
+from bot.handoff import REFERENCE_ALPHABET, HandoffRequest, new_reference
+from bot.personas import Catalogue
+from bot.profile import Profile, ProfileError
+from bot.staff import RasaApiError, resume_conversation
+from bot.store.seed import SeedError, parse_seed
+from bot.transcript import build_transcript
+
+PERSONAS = ["quick_mobile", "phone_first", "time_pressed", "technical", "default"]
+
+
+def test_references_are_short_readable_and_typed_by_kind() -> None:
+    refs = {new_reference("callback") for _ in range(200)}
+    assert len(refs) == 200
+    assert all(re.fullmatch(f"CB-[{REFERENCE_ALPHABET}]{{6}}", r) for r in refs)
+    assert new_reference("live_chat").startswith("LC-")
+
+
+def test_request_validation_and_json_round_trip() -> None:
+    with pytest.raises(ValueError, match="unknown handoff kind 'email'"):
+        HandoffRequest(kind="email", reason="r", sender_id="s", transcript=[])
+    with pytest.raises(ValueError, match="needs a callback number"):
+        HandoffRequest(kind="callback", reason="r", sender_id="s", transcript=[])
+    start = dt.datetime(2026, 11, 24, 9, tzinfo=dt.timezone.utc)
+    with pytest.raises(ValueError, match="ends before it starts"):
+        HandoffRequest(
+            kind="callback", reason="r", sender_id="s", transcript=[], callback_number="+1",
+            window_start=start, window_end=start,
+        )  # fmt: skip
+    req = HandoffRequest(
+        kind="callback", reason="r", sender_id="s", transcript=[{"from": "customer", "text": "ñ 🙏"}],
+        callback_number="+447911123456", window_start=start, window_end=start + dt.timedelta(hours=2),
+        persona_evidence=["a"],
+    )  # fmt: skip
+    assert HandoffRequest.from_json(json.loads(json.dumps(req.to_json()))) == req
+
+
+def test_transcript_has_both_sides_timestamps_channel_and_redaction() -> None:
+    events = [
+        {"event": "user", "text": "old session", "timestamp": 1.0},
+        {"event": "session_started"},
+        {"event": "user", "text": "my IBAN is GB82 WEST 1234 5698 7654 32", "timestamp": 1795428000.5,
+         "input_channel": "twilio", "metadata": {}},
+        {"event": "bot", "text": "Anything else?", "timestamp": 1795428001.0,
+         "data": {"buttons": [{"title": "Yes", "payload": "/affirm"}]}},
+        {"event": "slot", "name": "x", "value": 1},
+        {"event": "user", "text": "   ", "timestamp": 1795428002.0},
+    ]  # fmt: skip
+    transcript = build_transcript(events)
+    assert [e["from"] for e in transcript] == ["customer", "assistant"]
+    assert transcript[0]["text"] == "my IBAN is [IBAN removed]" and transcript[0]["redacted"] == ["iban"]
+    assert transcript[0]["at"] == "2026-11-23T10:00:00.500+00:00"
+    assert transcript[0]["channel"] == transcript[1]["channel"] == "twilio"
+    assert transcript[1]["buttons"] == ["Yes"]
+
+
+def test_routes_to_a_person(catalogue: Catalogue, extractor: CueExtractor) -> None:
+    msgs = [extractor.extract("I want to talk to a person")]
+    assert (
+        choose_human_route("phone_first", messages=msgs, profile=None, catalogue=catalogue)[0] == "callback"
+    )
+    assert (
+        choose_human_route("quick_mobile", messages=msgs, profile=None, catalogue=catalogue)[0] == "live_chat"
+    )
+    assert choose_human_route("default", messages=msgs, profile=None, catalogue=catalogue)[0] == "live_chat"
+    call_me = [extractor.extract("can you call me please")]
+    assert (
+        choose_human_route("quick_mobile", messages=call_me, profile=None, catalogue=catalogue)[0]
+        == "callback"
+    )
+    refused = Profile(consent_to_calls=False)
+    route, reason = choose_human_route("phone_first", messages=call_me, profile=refused, catalogue=catalogue)
+    assert route == "live_chat" and "does not want calls" in reason
+    assert phone_blocked(messages=[extractor.extract("I'm deaf")], profile=None)
+    assert phone_blocked(messages=[], profile=Profile(accessibility_needs=("speech",)))
+    assert phone_blocked(messages=[], profile=Profile(accessibility_needs=("vision",))) is None
+
+
+def test_profile_consent_and_timezone_fields() -> None:
+    p = Profile.from_mapping({"consent_to_calls": False, "timezone": "Europe/Madrid"}, strict=True)
+    assert p.refuses_calls and p.timezone == "Europe/Madrid"
+    with pytest.raises(ProfileError, match="timezone"):
+        Profile.from_mapping({"timezone": "Europe/Atlantis"}, strict=True)
+    with pytest.raises(ProfileError, match="consent_to_calls"):
+        Profile.from_mapping({"consent_to_calls": "yes"}, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("customers: {}", "expected a top-level 'customers:' list"),
+        ("customers:\n  - name: X\n", "customer #1: field 'ref'"),
+        ("customers:\n  - ref: C-1\n  - ref: C-1\n", "customer 'C-1': duplicate ref"),
+        ("customers:\n  - ref: C-1\n    age: 70\n", "customer 'C-1': unknown field 'age'"),
+        ("customers:\n  - ref: C-1\n    preferred_channel: fax\n", "customer 'C-1': preferred_channel"),
+        ("customers:\n  - ref: C-1\n    persona: grumpy\n", "customer 'C-1': field 'persona'"),
+        ("customers:\n  - ref: C-1\n    identities: {phone: '123'}\n", "field 'identities.phone'"),
+        ("customers:\n  - ref: C-1\n    identities: {fax: '123'}\n", "field 'identities.fax'"),
+        (
+            "customers:\n  - ref: C-1\n    identities: {web: a}\n  - ref: C-2\n    identities: {web: a}\n",
+            "already belongs to 'C-1'",
+        ),
+    ],
+)
+def test_invalid_seed_names_file_customer_and_field(tmp_path: Path, yaml_text: str, message: str) -> None:
+    path = tmp_path / "customers.yml"
+    path.write_text(yaml_text)
+    with pytest.raises(SeedError) as err:
+        parse_seed(path, personas=PERSONAS)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_cli_seed_and_the_staff_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.store.db import Database
+    from bot.store.repository import HandoffRepository
+
+    url = f"sqlite:///{tmp_path / 'bank.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("HANDOFF_SPOOL_DIR", str(tmp_path / "spool"))
+    root = Path(__file__).resolve().parents[2]
+    assert cli(["db", "seed", str(root / "demo" / "customers.yml")]) == 0
+    bad = tmp_path / "bad.yml"
+    bad.write_text("customers:\n  - ref: C-9\n    gender: x\n")
+    assert cli(["db", "seed", str(bad)]) == 1
+    assert "unknown field 'gender'" in capsys.readouterr().err
+
+    db = Database(url)
+    req = HandoffRequest(kind="live_chat", reason="asked for a person", sender_id="s-1", transcript=[])
+    with db.session() as s:
+        HandoffRepository(s).add(req)
+    assert cli(["handoff", "list", "--json"]) == 0
+    listed: list[dict[str, Any]] = json.loads(capsys.readouterr().out)
+    assert [h["reference"] for h in listed] == [req.reference]
+    assert cli(["handoff", "done", req.reference]) == 1
+    assert "cannot go from open to done" in capsys.readouterr().err
+    assert cli(["handoff", "claim", req.reference, "--by", "agent.ana"]) == 0
+    assert cli(["handoff", "done", req.reference, "--no-resume"]) == 0
+    assert cli(["handoff", "show", req.reference]) == 0
+    shown = json.loads(capsys.readouterr().out.split("\n", 2)[-1])
+    assert shown["status"] == "done" and shown["assignee"] == "agent.ana"
+    assert cli(["db", "prepare"]) == 0
+    db.dispose()
+
+
+def test_resume_reports_an_unreachable_rasa_clearly() -> None:
+    with pytest.raises(RasaApiError, match="cannot reach Rasa"):
+        resume_conversation("s-1", rasa_url="http://127.0.0.1:9", timeout=2)
+    with pytest.raises(RasaApiError, match="must be http"):
+        resume_conversation("s-1", rasa_url="file:///etc/passwd")
+
+
+def test_run_time_choices_become_numbered_options_on_sms() -> None:
+    from bot.bank import load_bank_info
+    from bot.config import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
+    from bot.personas import load_catalogue
+    from bot.wording import RenderContext, Renderer, load_wording
+
+    personas = load_catalogue(DEFAULT_PERSONAS_FILE, compile_patterns=False)
+    import yaml
+
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
+    wording = load_wording(PROJECT_ROOT / "data" / "wording", personas=personas, domain_responses=responses)
+    renderer = Renderer(wording=wording, bank=load_bank_info(DEFAULT_BANK_CONFIG), personas=personas)
+    choices = [
+        {"title": "Today 14:00–16:00", "payload": "Today 14:00–16:00"},
+        {"title": "Tomorrow", "payload": "x"},
+    ]
+    ctx = RenderContext(persona="phone_first", language="en", fmt="sms", choices=choices)
+    message = renderer.render("utter_ask_callback_window", ctx)
+    assert message is not None
+    assert "1. Today 14:00–16:00" in message["text"] and "2. Tomorrow" in message["text"]
+    web = renderer.render(
+        "utter_ask_callback_window", RenderContext(language="es", fmt="socketio", choices=choices)
+    )
+    assert web is not None and [b["title"] for b in web["buttons"]] == ["Today 14:00–16:00", "Tomorrow"]
