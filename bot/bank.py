@@ -103,7 +103,8 @@ def load_bank_info(path: Path) -> BankInfo:
             "phone_main": _text(phone, "main", path, "phone.main"),
             "phone_cards": _text(phone, "cards", path, "phone.cards"),
             "phone_abroad": _text(phone, "abroad", path, "phone.abroad"),
-            "phone_direct": _text(phone, "direct", path, "phone.direct"),
+            # The team that speaks the customer's language; the main line when not given.
+            "phone_direct": _text(phone, "direct" if "direct" in phone else "main", path, "phone.direct"),
             "hours": _text(hours, "text", path, "hours.text"),
             "timezone": _text(hours, "timezone", path, "hours.timezone"),
         }

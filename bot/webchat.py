@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE = Path(__file__).resolve().parent.parent / "web" / "index.html"
 MAX_MESSAGE_CHARS = 2000
+MAX_CUSTOMER_ID_CHARS = 128
 MAX_SENDER_CHARS = 128
 WEBSITE_CHANNEL = "socketio"
 RASA_TIMEOUT_SECONDS = 30
@@ -36,7 +37,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def _validate(body: Any) -> tuple[str, str] | str:
+def _validate(body: Any) -> tuple[str, str, str | None] | str:
     if not isinstance(body, dict):
         return "body must be a JSON object"
     sender, message = body.get("sender"), body.get("message")
@@ -44,7 +45,12 @@ def _validate(body: Any) -> tuple[str, str] | str:
         return f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
     if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE_CHARS:
         return f"'message' must be a non-empty string of at most {MAX_MESSAGE_CHARS} characters"
-    return sender, message
+    customer = body.get("customer_id")
+    if customer is not None and (
+        not isinstance(customer, str) or not customer.strip() or len(customer) > MAX_CUSTOMER_ID_CHARS
+    ):
+        return f"'customer_id' must be a non-empty string of at most {MAX_CUSTOMER_ID_CHARS} characters"
+    return sender, message, customer.strip() if customer else None
 
 
 async def _index(request: web.Request) -> web.Response:
@@ -59,8 +65,13 @@ async def _message(request: web.Request) -> web.Response:
     checked = _validate(body)
     if isinstance(checked, str):
         return _error(400, checked)
-    sender, message = checked
-    payload = {"sender": sender, "message": message, "metadata": {"channel": WEBSITE_CHANNEL}}
+    sender, message, customer = checked
+    metadata = {"channel": WEBSITE_CHANNEL}
+    if customer:
+        # The logged-in website customer (the site vouches for it; the assistant loads the
+        # profile at session start). Not authenticated here yet: see README, 'Limits today'.
+        metadata["customer_id"] = customer
+    payload = {"sender": sender, "message": message, "metadata": metadata}
     url = request.app[_RASA_URL].rstrip("/") + "/webhooks/rest/webhook"
     try:
         async with request.app[_CLIENT].post(url, json=payload) as resp:

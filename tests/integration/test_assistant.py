@@ -85,6 +85,16 @@ def test_web_chat_relay_reaches_rasa_and_marks_the_website_channel(stack: Stack)
     assert latest["metadata"]["channel"] == "socketio"
 
 
+def test_web_chat_relay_passes_the_logged_in_customer_and_the_profile_is_loaded(stack: Stack) -> None:
+    sender = f"web-{uuid.uuid4()}"
+    replies = post_json(
+        stack.web_url + "/api/message", {"sender": sender, "message": "hi", "customer_id": "lucia.g"}
+    )
+    assert "Lucía" in _texts(replies), "greeted by name from the profile"
+    slots = stack.tracker(sender)["slots"]
+    assert slots["customer_ref"] == "C-1002" and slots["language"] == "es"
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -93,6 +103,8 @@ def test_web_chat_relay_reaches_rasa_and_marks_the_website_channel(stack: Stack)
         b'{"sender": "x"}',
         b'{"sender": "", "message": "hi"}',
         b'{"sender": "x", "message": 5}',
+        b'{"sender": "x", "message": "hi", "customer_id": 42}',
+        b'{"sender": "x", "message": "hi", "customer_id": " "}',
     ],
 )
 def test_web_chat_relay_rejects_bad_requests_with_400(stack: Stack, body: bytes) -> None:

@@ -28,6 +28,7 @@ def test_shipped_bank_config_is_valid() -> None:
         "app_name",
         "website",
         "phone_main",
+        "phone_direct",
         "phone_cards",
         "phone_abroad",
         "hours",

@@ -7,6 +7,8 @@ from bot.bank import load_bank_info
 from bot.config import DEFAULT_BANK_CONFIG, PROJECT_ROOT
 from bot.rasa.nlg import PersonaNLG
 
+from .test_wording import RUNTIME_VARIABLES
+
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 BANK = load_bank_info(DEFAULT_BANK_CONFIG)
 
@@ -15,7 +17,7 @@ async def test_every_response_is_filled_from_bank_config() -> None:
     nlg = PersonaNLG(endpoint_config=None, domain=DOMAIN)
     tracker = DialogueStateTracker.from_events("u1", [])
     for name in DOMAIN.responses:
-        response = await nlg.generate(name, tracker, "rest")
+        response = await nlg.generate(name, tracker, "rest", **RUNTIME_VARIABLES)
         assert response is not None, name
         assert response["text"].strip(), name
         assert "{" not in response["text"] and "}" not in response["text"], f"{name}: {response['text']}"

@@ -102,7 +102,7 @@ def test_handoff_round_trip_keeps_everything(db: Database) -> None:
         got = HandoffRepository(s).get(req.reference)
         assert got.kind.value == "callback" and got.status is HandoffStatus.open
         assert got.transcript == transcript()
-        assert got.persona_evidence == req.persona_evidence
+        assert got.persona_evidence == list(req.persona_evidence)
         assert got.callback_number == "+447911123456"
         assert got.window_start == req.window_start and got.window_start.tzinfo is not None
         assert got.window_end - got.window_start == dt.timedelta(hours=2)

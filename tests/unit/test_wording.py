@@ -36,6 +36,7 @@ GOLDEN_RESPONSES = [
     "utter_lost_or_stolen_card",
     "utter_pending_transfer",
     "utter_anything_else",
+    "utter_offer_callback",
 ]
 
 
@@ -45,7 +46,20 @@ def renderer(catalogue: Catalogue) -> Renderer:
     return Renderer(wording=wording, bank=load_bank_info(DEFAULT_BANK_CONFIG), personas=catalogue)
 
 
+# What the escalation actions pass when they utter their responses (see actions/handoff.py).
+RUNTIME_VARIABLES = {
+    "known_number": "+44 7911 123456",
+    "timezone_name": "Europe/London",
+    "callback_number_display": "+44 7911 123456",
+    "callback_window_label": "Today 14:00–16:00",
+    "reference": "CB-7KM3QZ",
+    "wait_minutes": 8,
+    "opens_at": "24/11 08:00",
+}
+
+
 def render(renderer: Renderer, response: str, **ctx: Any) -> dict[str, Any]:
+    ctx["variables"] = {**RUNTIME_VARIABLES, **ctx.get("variables", {})}
     message = renderer.render(response, RenderContext(**ctx))
     assert message is not None
     return message
