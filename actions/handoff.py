@@ -55,8 +55,11 @@ CALLBACK_SLOTS = (
 )
 # Slots that belong to one conversation and are not carried into a new session.
 NOT_CARRIED = frozenset(
-    {METADATA_SLOT, "requested_slot", "callback_offered", "callback_offer_pending", *CALLBACK_SLOTS}
-)
+    {
+        METADATA_SLOT, "requested_slot", "callback_offered", "callback_offer_pending", "escalation_route",
+        "escalation_reason", "handoff_reference", *CALLBACK_SLOTS,
+    }
+)  # fmt: skip
 
 
 def _now() -> dt.datetime:

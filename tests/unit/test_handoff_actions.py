@@ -135,12 +135,19 @@ async def test_session_start_recognises_the_number_a_whatsapp_message_comes_from
 
 async def test_unknown_customers_simply_have_no_profile_and_slots_carry_over(database: Database) -> None:
     t = tracker(
-        [], {"session_started_metadata": {"customer_id": "nobody"}, "language": "fr", "requested_slot": "x"}
+        [],
+        {
+            "session_started_metadata": {"customer_id": "nobody"},
+            "language": "fr",
+            "requested_slot": "x",
+            "handoff_reference": "LC-XXXXXX",
+        },
     )
     _, events = await run(ActionSessionStart(), t)
     slots = slot_events(events)
     assert "customer_profile" not in slots and slots["language"] == "fr"
     assert "requested_slot" not in slots, "form state is not carried into a new session"
+    assert "handoff_reference" not in slots, "nor the last conversation's handoff"
 
 
 async def test_session_start_survives_an_unavailable_database(
