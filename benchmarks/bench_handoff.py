@@ -85,7 +85,9 @@ def measure(db: Database, workdir: Path, *, writes: int, turns: int) -> dict[str
     for i in range(writes):
         start = time.perf_counter()
         with db.engine.begin() as conn:
-            conn.execute(text("insert into bench_baseline (id, v) values (:i, :v)"), {"i": i, "v": f"row {i}"})
+            conn.execute(
+                text("insert into bench_baseline (id, v) values (:i, :v)"), {"i": i, "v": f"row {i}"}
+            )
         baseline_s.append(time.perf_counter() - start)
     handoff = summary(handoff_s)
     baseline = summary(baseline_s)

@@ -80,3 +80,35 @@ def test_whatsapp_is_not_cut_into_sms_parts(stack: Stack, fake_twilio: FakeTwili
 @pytest.mark.parametrize("body", [None])
 def test_webhook_without_body_is_a_400(stack: Stack, body: str | None) -> None:
     assert inbound(stack, "+447700900999", body) == 400
+
+
+def test_whatsapp_customer_books_a_callback_on_the_number_they_write_from(
+    stack: Stack, fake_twilio: FakeTwilio
+) -> None:
+    from sqlalchemy import select
+
+    from bot.store.db import Database
+    from bot.store.models import Handoff
+
+    sender = "whatsapp:+447911123456"  # Margaret (C-1001) in demo/customers.yml
+
+    def exchange(text: str) -> str:
+        """Send a message; the replies it got (all parts), joined."""
+        before = len(fake_twilio.sent_to(sender))
+        assert inbound(stack, sender, text) == 204
+        return "\n".join(wait_for(fake_twilio, sender, before + 1)[before:])
+
+    reply = exchange("Can someone call me back please?")
+    assert "+44 7911 123456" in reply, "offers the number the message comes from"
+    assert stack.tracker(sender)["slots"]["customer_ref"] == "C-1001"
+    reply = exchange("YES")
+    assert "\n1. " in reply and "\n2. " in reply, "times as numbered options on WhatsApp"
+    exchange("1")
+    confirmation = exchange("yes")
+    db = Database(stack.env["DATABASE_URL"])
+    with db.session() as s:
+        [row] = s.execute(select(Handoff).where(Handoff.sender_id == sender)).scalars()
+        assert row.callback_number == "+447911123456" and row.channel == "twilio"
+        assert row.customer.customer_ref == "C-1001"
+        assert row.reference in confirmation
+    db.dispose()
