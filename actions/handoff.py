@@ -242,6 +242,8 @@ class ActionEscalate(Action):
                 dispatcher.utter_message(response="utter_no_call_alternative")
             elif intent == "request_phone_call":
                 route, reason = "callback", "asked to be called"
+                # They may only want our number: give it, then offer the callback.
+                dispatcher.utter_message(response="utter_callback_intro")
             else:
                 offered = tracker.get_slot("offer_phone_reason") or "offered a callback"
                 route, reason = "callback", f"accepted the callback offer ({offered})"

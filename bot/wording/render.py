@@ -28,16 +28,17 @@ ACK = "ack_frustration"
 CUSTOMER_NAME = "customer_name"
 NAME_SUFFIX = "name_suffix"
 PHONE_LINE = "phone_line"
-# Responses that never get the phone line in front (they are about ending, or about
-# reaching a person: the escalation has its own wording).
+# Responses that never get the phone line in front (greetings, endings, "not understood" —
+# which offers a callback itself — and reaching a person, which has its own wording).
 NO_PHONE_LINE = frozenset(
     {
         "utter_goodbye", "utter_you_are_welcome", "utter_anything_else", "utter_how_can_help",
-        "utter_offer_callback", "utter_ask_callback_number",
-        "utter_ask_callback_number_known", "utter_callback_number_invalid", "utter_ask_callback_window",
-        "utter_callback_window_invalid", "utter_ask_callback_consent", "utter_callback_booked",
-        "utter_callback_direct_line", "utter_callback_cancelled", "utter_no_call_alternative",
-        "utter_live_chat_handoff", "utter_live_chat_closed", "utter_handoff_delayed", "utter_handoff_failed",
+        "utter_greet", "utter_default", "utter_offer_callback", "utter_callback_intro",
+        "utter_ask_callback_number", "utter_ask_callback_number_known", "utter_callback_number_invalid",
+        "utter_ask_callback_window", "utter_callback_window_invalid", "utter_ask_callback_consent",
+        "utter_callback_booked", "utter_callback_direct_line", "utter_callback_cancelled",
+        "utter_no_call_alternative", "utter_live_chat_handoff", "utter_live_chat_closed",
+        "utter_handoff_delayed", "utter_handoff_failed",
     }
 )  # fmt: skip
 NO_ACK = frozenset({"utter_goodbye", "utter_you_are_welcome", "utter_anything_else"})

@@ -332,3 +332,12 @@ async def test_booking_writes_the_callback_and_confirms_with_a_reference(
         assert row.timezone == "Europe/London" and row.customer.customer_ref == "C-1001"
         assert row.reason.startswith("accepted the callback offer")
         assert "Tr0ub4dor" not in str(row.transcript)
+
+
+async def test_asking_to_be_called_gives_our_numbers_then_the_callback_form(
+    database: Database, extractor: CueExtractor
+) -> None:
+    events = [user(extractor, "what number can I call you on", "request_phone_call")]
+    messages, out = await run(ActionEscalate(), tracker(events, {"persona": "default"}))
+    assert [m["response"] for m in messages] == ["utter_callback_intro"]
+    assert slot_events(out)["escalation_route"] == "callback"
