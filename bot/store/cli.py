@@ -25,10 +25,16 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    """Migrations, then the handoffs spooled while the database was unavailable."""
+    """Check the service configuration, apply migrations, import spooled handoffs."""
+    from bot.callbacks import ServiceConfigError, load_service_policy
     from bot.store.spool import Spool, import_spool
 
     settings = Settings.from_env()
+    try:
+        load_service_policy(settings.bank_config)  # refuse to start with bad business hours
+    except ServiceConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     db = _database(args)
     db.upgrade()
     report = import_spool(db, Spool(settings.spool_dir))

@@ -159,6 +159,19 @@ def test_cli_seed_and_the_staff_queue(
     db.dispose()
 
 
+def test_prepare_refuses_a_bad_service_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    bank = tmp_path / "bank.yml"
+    bank.write_text((root / "bank.yml").read_text().replace('mon: "08:00-20:00"', 'mon: "20:00-08:00"'))
+    monkeypatch.setenv("BANK_CONFIG", str(bank))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bank.db'}")
+    assert cli(["db", "prepare"]) == 1
+    err = capsys.readouterr().err
+    assert str(bank) in err and "hours.mon" in err and "closes before it opens" in err
+
+
 def test_resume_reports_an_unreachable_rasa_clearly() -> None:
     with pytest.raises(RasaApiError, match="cannot reach Rasa"):
         resume_conversation("s-1", rasa_url="http://127.0.0.1:9", timeout=2)
