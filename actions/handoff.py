@@ -52,6 +52,7 @@ CALLBACK_SLOTS = (
     "callback_window_label",
     "callback_window_options",
     "callback_consent",
+    "callback_invalid_answers",
 )
 # Slots that belong to one conversation and are not carried into a new session.
 NOT_CARRIED = frozenset(
@@ -158,7 +159,8 @@ class ActionSessionStart(Action):
 
 class _OfferCallback(Action, ABC):
     """Says ``lead_response`` (if any) and offers a callback when the phone-offer decision
-    says so and none was offered in this conversation yet; else offers more help."""
+    says so and none was offered in this conversation yet; else offers more help (not
+    inside a form, whose question comes next)."""
 
     lead_response: str | None = None
 
@@ -179,7 +181,8 @@ class _OfferCallback(Action, ABC):
             )
             dispatcher.utter_message(response="utter_offer_callback")
             return [SlotSet("callback_offer_pending", True), SlotSet("callback_offered", True)]
-        if not self.lead_response:
+        if not self.lead_response and not tracker.active_loop_name:
+            # Inside a form (a question answered on the way) the form's question follows.
             dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("callback_offer_pending", False)]
 
@@ -209,6 +212,46 @@ class ActionDeclineCallback(Action):
     ) -> list[EventType]:
         logger.info("callback.declined sender=%s", tracker.sender_id)
         return [SlotSet("callback_offer_pending", False)]
+
+
+async def _hand_to_live_chat(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, reason: str
+) -> list[EventType]:
+    """Write a ``live_chat`` handoff, tell the customer the wait and pause the assistant."""
+    request = request_from_conversation(
+        "live_chat",
+        reason=reason,
+        sender_id=tracker.sender_id,
+        events=tracker.events,
+        slots=tracker.slots,
+        channel=_channel(tracker),
+    )
+
+    def waiting() -> int:
+        with services.database.session() as session:
+            return HandoffRepository(session).waiting("live_chat")
+
+    try:
+        ahead: int | None = await asyncio.to_thread(waiting)
+    except Exception as exc:  # the wait is only an estimate; the write below decides
+        logger.warning("handoff.queue_unknown error=%s", exc)
+        ahead = None
+    result = await asyncio.to_thread(services.writer.write, request)
+    now = _now()
+    wait = live_chat_wait(services.policy, ahead=ahead or 0, now=now)
+    values: dict[str, Any]
+    if wait.minutes is not None:
+        response, values = "utter_live_chat_handoff", {"wait_minutes": wait.minutes}
+    else:
+        opens = wait.opens_at.astimezone(_customer_tz(services, tracker)) if wait.opens_at else None
+        response, values = (
+            "utter_live_chat_closed",
+            {"opens_at": opens.strftime("%d/%m %H:%M") if opens else "?"},
+        )
+    _tell_outcome(dispatcher, result, done_response=response, **values)
+    if not result.saved:
+        return [SlotSet("escalation_route", None)]
+    return [SlotSet("handoff_reference", result.reference), ConversationPaused()]
 
 
 class ActionEscalate(Action):
@@ -254,46 +297,8 @@ class ActionEscalate(Action):
             SlotSet("escalation_reason", reason),
         ]
         if route == "live_chat":
-            events += await self._live_chat(dispatcher, tracker, services, reason)
+            events += await _hand_to_live_chat(dispatcher, tracker, services, reason)
         return events
-
-    async def _live_chat(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, reason: str
-    ) -> list[EventType]:
-        request = request_from_conversation(
-            "live_chat",
-            reason=reason,
-            sender_id=tracker.sender_id,
-            events=tracker.events,
-            slots=tracker.slots,
-            channel=_channel(tracker),
-        )
-
-        def waiting() -> int:
-            with services.database.session() as session:
-                return HandoffRepository(session).waiting("live_chat")
-
-        try:
-            ahead: int | None = await asyncio.to_thread(waiting)
-        except Exception as exc:  # the wait is only an estimate; the write below decides
-            logger.warning("handoff.queue_unknown error=%s", exc)
-            ahead = None
-        result = await asyncio.to_thread(services.writer.write, request)
-        now = _now()
-        wait = live_chat_wait(services.policy, ahead=ahead or 0, now=now)
-        values: dict[str, Any]
-        if wait.minutes is not None:
-            response, values = "utter_live_chat_handoff", {"wait_minutes": wait.minutes}
-        else:
-            opens = wait.opens_at.astimezone(_customer_tz(services, tracker)) if wait.opens_at else None
-            response, values = (
-                "utter_live_chat_closed",
-                {"opens_at": opens.strftime("%d/%m %H:%M") if opens else "?"},
-            )
-        _tell_outcome(dispatcher, result, done_response=response, **values)
-        if not result.saved:
-            return [SlotSet("escalation_route", None)]
-        return [SlotSet("handoff_reference", result.reference), ConversationPaused()]
 
 
 class ActionAskCallbackNumber(Action):
@@ -357,9 +362,44 @@ class ActionAskCallbackWindow(Action):
         return [SlotSet("callback_window_options", [_option_json(w, label) for w, label in options])]
 
 
+INVALID_ANSWERS_SLOT = "callback_invalid_answers"
+
+
+def _invalid_answers(tracker: Tracker) -> int:
+    value = tracker.get_slot(INVALID_ANSWERS_SLOT)
+    return int(value) if isinstance(value, (int, float)) else 0
+
+
 class ValidateCallbackForm(FormValidationAction):
+    """Validates the callback answers; after ``attempts`` unusable answers to one question
+    (``bank.yml`` ``service.callback_attempts``) it stops the form instead of asking again,
+    and ``action_book_callback`` passes the customer to a person."""
+
     def name(self) -> str:
         return "validate_callback_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if _invalid_answers(tracker) >= get_services().policy.attempts:
+            return []  # the form ends here (requested_slot None)
+        return domain_slots
+
+    def _refuse(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str
+    ) -> dict[str, Any]:
+        count = _invalid_answers(tracker) + 1
+        if count < get_services().policy.attempts:
+            dispatcher.utter_message(response=response)
+        else:
+            logger.info(
+                "callback.not_understood sender=%s slot=%s answers=%d", tracker.sender_id, slot, count
+            )
+        return {slot: None, INVALID_ANSWERS_SLOT: count}
 
     async def validate_callback_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -370,9 +410,12 @@ class ValidateCallbackForm(FormValidationAction):
         if number is None and isinstance(value, str):
             number = parse_phone(value, region=services.policy.default_region)
         if number is None:
-            dispatcher.utter_message(response="utter_callback_number_invalid")
-            return {"callback_number": None}
-        return {"callback_number": number.e164, "callback_number_display": number.display}
+            return self._refuse(dispatcher, tracker, "callback_number", "utter_callback_number_invalid")
+        return {
+            "callback_number": number.e164,
+            "callback_number_display": number.display,
+            INVALID_ANSWERS_SLOT: None,
+        }
 
     async def validate_callback_window(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -391,8 +434,7 @@ class ValidateCallbackForm(FormValidationAction):
             now=now,
         )
         if chosen is None:
-            dispatcher.utter_message(response="utter_callback_window_invalid")
-            return {"callback_window": None}
+            return self._refuse(dispatcher, tracker, "callback_window", "utter_callback_window_invalid")
         label = next(
             (lbl for w, lbl in options if w == chosen),
             window_label(chosen, tz=tz, language=tracker.get_slot("language"), now=now),
@@ -400,6 +442,7 @@ class ValidateCallbackForm(FormValidationAction):
         return {
             "callback_window": f"{chosen.start.isoformat()}/{chosen.end.isoformat()}",
             "callback_window_label": label,
+            INVALID_ANSWERS_SLOT: None,
         }
 
     async def validate_callback_consent(
@@ -409,7 +452,11 @@ class ValidateCallbackForm(FormValidationAction):
 
 
 class ActionBookCallback(Action):
-    """The form is complete: write the callback handoff and confirm with a reference."""
+    """The form is complete: write the callback handoff and confirm with a reference.
+
+    When the form ended because answers could not be used, nothing is booked: the
+    customer gets the direct line and a person in the chat (a ``live_chat`` handoff).
+    """
 
     def name(self) -> str:
         return "action_book_callback"
@@ -418,6 +465,8 @@ class ActionBookCallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         services = get_services()
+        if _invalid_answers(tracker) >= services.policy.attempts:
+            return await self._not_completed(dispatcher, tracker, services)
         start_text, _, end_text = str(tracker.get_slot("callback_window") or "").partition("/")
         try:
             start, end = dt.datetime.fromisoformat(start_text), dt.datetime.fromisoformat(end_text)
@@ -454,6 +503,18 @@ class ActionBookCallback(Action):
         if result.saved:
             events.append(SlotSet("handoff_reference", result.reference))
         return events
+
+    async def _not_completed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, services: Services
+    ) -> list[EventType]:
+        question = "number" if tracker.get_slot("callback_number") is None else "time"
+        count = _invalid_answers(tracker)
+        reason = f"wanted a callback; the {question} was not understood {count} times"
+        logger.info("callback.not_completed sender=%s reason=%s", tracker.sender_id, reason)
+        dispatcher.utter_message(response="utter_callback_not_completed")
+        events: list[EventType] = [SlotSet(name, None) for name in CALLBACK_SLOTS]
+        events.append(SlotSet("escalation_route", "live_chat"))
+        return events + await _hand_to_live_chat(dispatcher, tracker, services, reason)
 
 
 class ActionCancelCallback(Action):

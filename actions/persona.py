@@ -12,6 +12,7 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.assessment import SLOT_NAMES, PersonaEngine, conversation_from_events
+from bot.escalation import escalation_under_way
 from bot.profile import Profile
 from bot.services import get_services
 
@@ -45,6 +46,10 @@ class ValidatePersonaSlots(ValidationAction):
             channel=conversation.channel or tracker.get_latest_input_channel(),
             previous_persona=tracker.get_slot("persona"),
             failures=conversation.failures,
+            arranging=escalation_under_way(
+                active_loop=tracker.active_loop_name,
+                handoff_reference=tracker.get_slot("handoff_reference"),
+            ),
         )
         slots = assessment.slots()
         logger.info(

@@ -69,11 +69,17 @@ class PersonaEngine:
         channel: str | None = None,
         previous_persona: str | None = None,
         failures: int = 0,
+        arranging: str | None = None,
     ) -> Assessment:
         estimate = self.inferrer.infer(messages, profile=profile, channel=channel, previous=previous_persona)
         language, why = resolve_language(messages, profile=profile, catalogue=self.catalogue)
         phone = decide_phone_offer(
-            estimate, messages=messages, profile=profile, catalogue=self.catalogue, failures=failures
+            estimate,
+            messages=messages,
+            profile=profile,
+            catalogue=self.catalogue,
+            failures=failures,
+            arranging=arranging,
         )
         return Assessment(estimate, language, why, phone)
 

@@ -73,6 +73,9 @@ class ServicePolicy:
     window: dt.timedelta = dt.timedelta(hours=2)
     lead: dt.timedelta = dt.timedelta(minutes=30)
     options: int = 3
+    # Answers to one callback question that are not understood before the assistant
+    # stops asking and passes the customer to a person instead.
+    attempts: int = 3
     live_chat_agents: int = 3
     minutes_per_chat: int = 8
 
@@ -147,6 +150,7 @@ def policy_from_mapping(service: Mapping[str, Any], *, where: str = "service") -
         window=dt.timedelta(minutes=positive_int("callback_window_minutes", 120)),
         lead=dt.timedelta(minutes=positive_int("callback_lead_minutes", 30)),
         options=positive_int("callback_options", 3),
+        attempts=positive_int("callback_attempts", 3),
         live_chat_agents=positive_int("live_chat_agents", 3),
         minutes_per_chat=positive_int("minutes_per_chat", 8),
     )

@@ -2,6 +2,8 @@
 
 Order of the rules (the first that applies decides):
 
+0. Not while a person is already being arranged: the callback form is running, or a
+   callback or live chat was handed over in this session (``arranging`` says which).
 1. Never when the profile lists a hearing or speech need or says the customer refused
    calls, the customer said they cannot hear or use the phone, or refused calls in this
    conversation — offer the accessible alternative (a person in chat) instead.
@@ -53,6 +55,7 @@ def decide_phone_offer(
     profile: Profile | None,
     catalogue: Catalogue,
     failures: int = 0,
+    arranging: str | None = None,
 ) -> PhoneOfferDecision:
     """Decide whether to offer a phone call now (see the module docstring for the rules).
 
@@ -62,7 +65,11 @@ def decide_phone_offer(
         profile: the customer's profile, if known.
         catalogue: thresholds and the personas' escalation policies.
         failures: turns in this conversation the assistant did not understand.
+        arranging: why a person is already being arranged (see ``escalation_under_way``),
+            or None.
     """
+    if arranging:
+        return PhoneOfferDecision(False, arranging)
     profile = profile or Profile()
     if profile.cannot_take_calls:
         needs = ", ".join(n for n in profile.accessibility_needs if n in ("hearing", "speech"))
@@ -97,6 +104,21 @@ def decide_phone_offer(
             return PhoneOfferDecision(True, f"frustrated in {frustrated} messages")
         return PhoneOfferDecision(False, f"{persona.id}: phone offered only after repeated failure")
     return PhoneOfferDecision(False, f"{persona.id}: phone offered on request only")
+
+
+def escalation_under_way(*, active_loop: str | None, handoff_reference: str | None) -> str | None:
+    """Why offering the phone now would be noise (rule 0), or None.
+
+    Args:
+        active_loop: the form running in the conversation, if any.
+        handoff_reference: the reference of a callback or live chat handed over in this
+            session, if any.
+    """
+    if active_loop == "callback_form":
+        return "a callback is being arranged"
+    if handoff_reference:
+        return f"already handed over to the team ({handoff_reference})"
+    return None
 
 
 def phone_blocked(*, messages: Sequence[MessageCues], profile: Profile | None) -> str | None:

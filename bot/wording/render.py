@@ -37,6 +37,7 @@ NO_PHONE_LINE = frozenset(
         "utter_ask_callback_number", "utter_ask_callback_number_known", "utter_callback_number_invalid",
         "utter_ask_callback_window", "utter_callback_window_invalid", "utter_ask_callback_consent",
         "utter_callback_booked", "utter_callback_direct_line", "utter_callback_cancelled",
+        "utter_callback_not_completed",
         "utter_no_call_alternative", "utter_live_chat_handoff", "utter_live_chat_closed",
         "utter_handoff_delayed", "utter_handoff_failed",
     }

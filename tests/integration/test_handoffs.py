@@ -144,3 +144,41 @@ def test_customer_can_cancel_the_callback_form(stack: Stack) -> None:
         "name"
     )
     assert handoffs(stack, sender) == []
+
+
+def test_a_question_on_the_way_through_the_callback_form_is_answered_without_a_second_offer(
+    stack: Stack,
+) -> None:
+    sender = f"detour-{uuid.uuid4()}"
+    say(stack, sender, "I'm not good with computers, can you ring me back?")
+    window_question = say(stack, sender, "07911 123456")
+    say(stack, sender, window_question[-1]["buttons"][0]["payload"])
+    assert responses(stack, sender)[-1] == "utter_ask_callback_consent"
+    before = len(responses(stack, sender))
+    say(stack, sender, "how do I change my PIN")
+    detour = responses(stack, sender)[before:]
+    assert "utter_change_pin" in detour, detour
+    assert "utter_offer_callback" not in detour and "utter_anything_else" not in detour, detour
+    assert detour[-1] == "utter_ask_callback_consent", "back to the form's question"
+    assert stack.tracker(sender)["slots"]["offer_phone"] is False
+    say(stack, sender, "yes")
+    assert "utter_callback_booked" in responses(stack, sender)[-2:]
+    [row] = handoffs(stack, sender)
+    assert row.kind.value == "callback"
+
+
+def test_a_number_that_cannot_be_understood_three_times_ends_with_a_person_not_a_loop(stack: Stack) -> None:
+    sender = f"stuck-{uuid.uuid4()}"
+    say(stack, sender, "Can someone call me back please?")
+    for attempt in ("123", "0791 12", "+44 12"):
+        say(stack, sender, attempt)
+    sent = responses(stack, sender)
+    assert sent.count("utter_callback_number_invalid") == 2, sent
+    assert "utter_callback_not_completed" in sent[-3:], sent
+    assert sent[-1] in ("utter_live_chat_handoff", "utter_live_chat_closed"), sent
+    tracker = stack.tracker(sender)
+    assert tracker["paused"] is True and not (tracker["active_loop"] or {}).get("name")
+    [row] = handoffs(stack, sender)
+    assert row.kind.value == "live_chat"
+    assert row.reason == "wanted a callback; the number was not understood 3 times"
+    assert [e["text"] for e in row.transcript if e["from"] == "customer"][-1] == "+44 12"

@@ -31,7 +31,9 @@ def user_event(
     }
 
 
-def make_tracker(events: list[dict[str, Any]], slots: dict[str, Any] | None = None) -> Tracker:
+def make_tracker(
+    events: list[dict[str, Any]], slots: dict[str, Any] | None = None, active_loop: str | None = None
+) -> Tracker:
     latest = next((e for e in reversed(events) if e["event"] == "user"), {})
     return Tracker(
         sender_id="customer-1",
@@ -44,7 +46,7 @@ def make_tracker(events: list[dict[str, Any]], slots: dict[str, Any] | None = No
         events=events,
         paused=False,
         followup_action=None,
-        active_loop={},
+        active_loop={"name": active_loop} if active_loop else {},
         latest_action_name="action_listen",
     )
 
@@ -83,6 +85,23 @@ async def test_profile_slot_and_channel_metadata_are_used(extractor: CueExtracto
     assert slots["persona"] == "phone_first"
     assert slots["offer_phone"] is False
     assert "hearing" in slots["offer_phone_reason"]
+
+
+@pytest.mark.parametrize(
+    ("slots", "active_loop", "reason"),
+    [
+        ({}, "callback_form", "a callback is being arranged"),
+        ({"handoff_reference": "CB-7KM3QZ"}, None, "already handed over to the team (CB-7KM3QZ)"),
+    ],
+)
+async def test_no_phone_offer_while_a_person_is_already_being_arranged(
+    extractor: CueExtractor, slots: dict[str, Any], active_loop: str | None, reason: str
+) -> None:
+    events = [user_event(extractor, "I'm not good with computers, can you ring me? My card hasn't come.")]
+    assert (await run(make_tracker(events)))["offer_phone"] is True
+    arranged = await run(make_tracker(events, slots, active_loop=active_loop))
+    assert arranged["persona"] == "phone_first", "the persona is still inferred"
+    assert (arranged["offer_phone"], arranged["offer_phone_reason"]) == (False, reason)
 
 
 async def test_unchanged_slots_are_not_set_again(extractor: CueExtractor) -> None:

@@ -79,7 +79,10 @@ def user(
 
 
 def tracker(
-    events: list[dict[str, Any]], slots: dict[str, Any] | None = None, sender: str = "c-1"
+    events: list[dict[str, Any]],
+    slots: dict[str, Any] | None = None,
+    sender: str = "c-1",
+    active_loop: str | None = None,
 ) -> Tracker:
     latest = next((e for e in reversed(events) if e["event"] == "user"), {})
     return Tracker(
@@ -93,7 +96,7 @@ def tracker(
         events=events,
         paused=False,
         followup_action=None,
-        active_loop={},
+        active_loop={"name": active_loop} if active_loop else {},
         latest_action_name="action_listen",
     )
 
@@ -173,6 +176,15 @@ async def test_callback_offered_once_when_the_decision_says_so(database: Databas
         ActionOfferMoreHelp(), tracker([], {"offer_phone": True, "callback_offered": True})
     )
     assert [m["response"] for m in messages] == ["utter_anything_else"]
+    assert slot_events(events) == {"callback_offer_pending": False}
+
+
+async def test_an_answer_given_inside_the_callback_form_adds_nothing_before_its_question(
+    database: Database,
+) -> None:
+    t = tracker([], {"offer_phone": False}, active_loop="callback_form")
+    messages, events = await run(ActionOfferMoreHelp(), t)
+    assert messages == [], "the form asks its own question next, not 'anything else?'"
     assert slot_events(events) == {"callback_offer_pending": False}
 
 
@@ -273,6 +285,7 @@ async def test_number_validation(database: Database, extractor: CueExtractor) ->
     assert await form.validate_callback_number("07911 123456", dispatcher, t, FORM_DOMAIN) == {
         "callback_number": "+447911123456",
         "callback_number_display": "+44 7911 123456",
+        "callback_invalid_answers": None,
     }
     yes = tracker([user(extractor, "yes", "affirm")], {"customer_phone": "+34612345678"})
     assert (await form.validate_callback_number("yes", dispatcher, yes, FORM_DOMAIN))["callback_number"] == (
@@ -280,7 +293,8 @@ async def test_number_validation(database: Database, extractor: CueExtractor) ->
     )
     bad = tracker([user(extractor, "my number is 123", "nlu_fallback")])
     assert await form.validate_callback_number("my number is 123", dispatcher, bad, FORM_DOMAIN) == {
-        "callback_number": None
+        "callback_number": None,
+        "callback_invalid_answers": 1,
     }
     assert dispatcher.messages[-1]["response"] == "utter_callback_number_invalid"
 
@@ -298,7 +312,7 @@ async def test_window_question_and_choice(database: Database, extractor: CueExtr
     assert chosen["callback_window_label"] == choices[1]["title"] == "Today 11:00–13:00"
     assert chosen["callback_window"] == "2026-11-23T11:00:00+00:00/2026-11-23T13:00:00+00:00"
     refused = await form.validate_callback_window("at midnight", dispatcher, t, FORM_DOMAIN)
-    assert refused == {"callback_window": None}
+    assert refused == {"callback_window": None, "callback_invalid_answers": 1}
     assert dispatcher.messages[-1]["response"] == "utter_callback_window_invalid"
 
 
@@ -341,3 +355,56 @@ async def test_asking_to_be_called_gives_our_numbers_then_the_callback_form(
     messages, out = await run(ActionEscalate(), tracker(events, {"persona": "default"}))
     assert [m["response"] for m in messages] == ["utter_callback_intro"]
     assert slot_events(out)["escalation_route"] == "callback"
+
+
+# --- answers the form cannot use ---------------------------------------------------------
+
+
+async def test_after_three_unusable_numbers_the_form_stops_asking(
+    database: Database, extractor: CueExtractor
+) -> None:
+    form = ValidateCallbackForm()
+    slots: dict[str, Any] = {}
+    said: list[list[str]] = []
+    for text in ("my number is 123", "I don't know it", "07911"):
+        dispatcher = CollectingDispatcher()
+        t = tracker([user(extractor, text, "nlu_fallback")], dict(slots))
+        slots.update(await form.validate_callback_number(text, dispatcher, t, FORM_DOMAIN))
+        said.append([m["response"] for m in dispatcher.messages])
+        required = await form.required_slots(list(FORM_DOMAIN["forms"]["callback_form"]["required_slots"]),
+                                             dispatcher, tracker([], dict(slots)), FORM_DOMAIN)  # fmt: skip
+    assert said == [["utter_callback_number_invalid"]] * 2 + [[]], (
+        "the third answer is not met with the same reply"
+    )
+    assert slots == {"callback_number": None, "callback_invalid_answers": 3}
+    assert required == [], "no slot left to ask for: the form ends"
+
+
+async def test_a_usable_answer_resets_the_count(database: Database, extractor: CueExtractor) -> None:
+    form = ValidateCallbackForm()
+    t = tracker([user(extractor, "07911 123456", "nlu_fallback")], {"callback_invalid_answers": 2})
+    out = await form.validate_callback_number("07911 123456", CollectingDispatcher(), t, FORM_DOMAIN)
+    assert out["callback_number"] == "+447911123456" and out["callback_invalid_answers"] is None
+    required = await form.required_slots(["callback_number"], CollectingDispatcher(), t, FORM_DOMAIN)
+    assert required == ["callback_number"], "two unusable answers are not yet enough to stop"
+
+
+async def test_a_form_that_could_not_be_completed_books_nothing_and_passes_to_a_person(
+    database: Database, extractor: CueExtractor
+) -> None:
+    events = [
+        user(extractor, "I'm not good with computers, please ring me", "request_phone_call"),
+        user(extractor, "123", "nlu_fallback"),
+        user(extractor, "I don't know", "nlu_fallback"),
+        user(extractor, "07911", "nlu_fallback"),
+    ]
+    slots = {"persona": "phone_first", "language": "en", "callback_invalid_answers": 3}
+    messages, out = await run(ActionBookCallback(), tracker(events, slots, sender="pf-stuck"))
+    assert [m["response"] for m in messages] == ["utter_callback_not_completed", "utter_live_chat_handoff"]
+    assert out[-1]["event"] == "pause"
+    assert slot_events(out)["callback_invalid_answers"] is None
+    with database.session() as s:
+        [row] = HandoffRepository(s).queue()
+        assert row.kind.value == "live_chat" and row.callback_number is None
+        assert row.reason == "wanted a callback; the number was not understood 3 times"
+        assert row.sender_id == "pf-stuck" and row.reference == messages[1]["reference"]
