@@ -8,7 +8,7 @@ Commands:
     webchat                              serve the web chat page and relay it to Rasa
     wait-ready URL...                    wait until the URLs answer (used by the run script)
     db upgrade | prepare | seed FILE     migrations; + import spooled handoffs; load customers
-    handoff list | show | claim | done | cancel | resume
+    handoff list | show | claim | done | cancel | correct | resume
                                          the staff queue of callbacks and live chats
 """
 

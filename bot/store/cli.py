@@ -102,7 +102,25 @@ def _cmd_handoff_show(args: argparse.Namespace) -> int:
     try:
         with _database(args).session() as session:
             h = HandoffRepository(session).get(args.reference)
-            data = {**_row(h), "persona_evidence": h.persona_evidence, "transcript": h.transcript}
+            data = {
+                **_row(h),
+                "persona_confidence": h.persona_confidence,
+                "persona_evidence": h.persona_evidence,
+                "customer_ref": h.customer.customer_ref if h.customer else None,
+                "timezone": h.timezone,
+                "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
+                "closed_at": h.closed_at.isoformat() if h.closed_at else None,
+                "persona_corrections": [
+                    {
+                        "corrected_persona": c.corrected_persona,
+                        "by": c.staff_user,
+                        "note": c.note,
+                        "at": c.created_at.isoformat(),
+                    }
+                    for c in HandoffRepository(session).corrections(h)
+                ],
+                "transcript": h.transcript,
+            }
     except NotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -130,6 +148,37 @@ def _cmd_handoff_move(args: argparse.Namespace) -> int:
             print(f"warning: the assistant was not resumed: {exc}", file=sys.stderr)
             return 2
         print(f"{args.reference}: the assistant answers {sender!r} again")
+    return 0
+
+
+def _cmd_handoff_correct(args: argparse.Namespace) -> int:
+    """Record the persona a member of staff says the customer really has."""
+    from bot.personas import load_catalogue
+    from bot.personas.loader import CatalogueError
+    from bot.store.repository import HandoffRepository, NotFound
+
+    settings = Settings.from_env()
+    try:
+        personas = [p.id for p in load_catalogue(settings.personas_file, compile_patterns=False).personas]
+    except CatalogueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.persona not in personas:
+        print(
+            f"error: unknown persona {args.persona!r} (in {settings.personas_file}: {', '.join(personas)})",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        with _database(args).session() as session:
+            correction = HandoffRepository(session).correct_persona(
+                staff_user=args.by, corrected_persona=args.persona, reference=args.reference, note=args.note
+            )
+            inferred = correction.inferred_persona
+    except NotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.reference}: persona corrected from {inferred or '-'} to {args.persona} by {args.by}")
     return 0
 
 
@@ -176,6 +225,14 @@ def add_commands(sub: Any) -> None:
         move.add_argument("--by", required=status == "claim", help="the member of staff")
         move.add_argument("--no-resume", action="store_true", help="live chat: leave the assistant paused")
         move.set_defaults(func=_cmd_handoff_move, status=text)
+    correct = handoff.add_parser(
+        "correct", parents=[common], help="record the persona staff say the customer really has"
+    )
+    correct.add_argument("reference")
+    correct.add_argument("--persona", required=True, help="a persona id of the catalogue")
+    correct.add_argument("--by", required=True, help="the member of staff")
+    correct.add_argument("--note", help="why, in a few words")
+    correct.set_defaults(func=_cmd_handoff_correct)
     resume = handoff.add_parser("resume", help="let the assistant answer a conversation again")
     resume.add_argument("sender_id")
     resume.set_defaults(func=_cmd_handoff_resume)

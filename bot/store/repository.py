@@ -205,6 +205,15 @@ class HandoffRepository:
         logger.info("handoff.%s reference=%s assignee=%s", target.value, reference, row.assignee)
         return row
 
+    def corrections(self, handoff: Handoff) -> list[PersonaCorrection]:
+        """Staff corrections of a handoff's persona, oldest first."""
+        query = (
+            select(PersonaCorrection)
+            .where(PersonaCorrection.handoff_id == handoff.id)
+            .order_by(PersonaCorrection.created_at, PersonaCorrection.id)
+        )
+        return list(self.session.execute(query).scalars())
+
     def correct_persona(
         self,
         *,
@@ -227,6 +236,13 @@ class HandoffRepository:
         )
         self.session.add(correction)
         self.session.flush()
+        logger.info(
+            "persona.corrected reference=%s inferred=%s corrected=%s by=%s",
+            reference,
+            correction.inferred_persona,
+            corrected_persona,
+            staff_user,
+        )
         return correction
 
 

@@ -155,6 +155,37 @@ def test_cli_seed_and_the_staff_queue(
     assert cli(["handoff", "show", req.reference]) == 0
     shown = json.loads(capsys.readouterr().out.split("\n", 2)[-1])
     assert shown["status"] == "done" and shown["assignee"] == "agent.ana"
+    assert shown["closed_at"] and shown["persona_corrections"] == []
+
+    assert cli(["handoff", "correct", req.reference, "--persona", "shopper", "--by", "agent.ana"]) == 1
+    assert "unknown persona 'shopper'" in capsys.readouterr().err
+    assert cli(["handoff", "correct", "LC-NOPE00", "--persona", "technical", "--by", "agent.ana"]) == 1
+    assert "LC-NOPE00" in capsys.readouterr().err
+    note = "quotes error codes, wants the API details"
+    assert (
+        cli(
+            [
+                "handoff",
+                "correct",
+                req.reference,
+                "--persona",
+                "technical",
+                "--by",
+                "agent.ana",
+                "--note",
+                note,
+            ]
+        )
+        == 0
+    )
+    assert "to technical by agent.ana" in capsys.readouterr().out
+    assert cli(["handoff", "show", req.reference]) == 0
+    [correction] = json.loads(capsys.readouterr().out)["persona_corrections"]
+    assert (correction["corrected_persona"], correction["by"], correction["note"]) == (
+        "technical",
+        "agent.ana",
+        note,
+    )
     assert cli(["db", "prepare"]) == 0
     db.dispose()
 
