@@ -49,6 +49,7 @@ class ValidatePersonaSlots(ValidationAction):
             arranging=escalation_under_way(
                 active_loop=tracker.active_loop_name,
                 handoff_reference=tracker.get_slot("handoff_reference"),
+                actions=conversation.actions,
             ),
         )
         slots = assessment.slots()

@@ -91,6 +91,7 @@ class Conversation:
     messages: list[MessageCues]
     channel: str | None
     failures: int
+    actions: frozenset[str] = frozenset()  # actions run in this session
 
 
 def _channel(event: Mapping[str, Any]) -> str | None:
@@ -103,7 +104,8 @@ def _channel(event: Mapping[str, Any]) -> str | None:
 
 
 def conversation_from_events(events: Iterable[Mapping[str, Any]]) -> Conversation:
-    """Customer messages of the current session, their cues, the channel and failed turns.
+    """Customer messages of the current session, their cues, the channel, failed turns and
+    the names of the actions run.
 
     Only events after the latest ``session_started`` count, and not the answers given to a
     form's questions (a phone number or "yes" says nothing about the customer's style, and
@@ -111,11 +113,15 @@ def conversation_from_events(events: Iterable[Mapping[str, Any]]) -> Conversatio
     (the REST relay says which channel it serves) or else Rasa's input channel.
     """
     session: list[Mapping[str, Any]] = []
+    actions: set[str] = set()
     in_form = False
     for event in events:
         kind = event.get("event")
         if kind == "session_started":
             session, in_form = [], False
+            actions.clear()
+        elif kind == "action" and isinstance(event.get("name"), str):
+            actions.add(event["name"])
         elif kind == "active_loop":
             in_form = bool(event.get("name"))
         elif kind == "user" and not in_form:
@@ -127,4 +133,4 @@ def conversation_from_events(events: Iterable[Mapping[str, Any]]) -> Conversatio
         if (parse.get("intent") or {}).get("name") == FALLBACK_INTENT:
             failures += 1
     channel = _channel(session[-1]) if session else None
-    return Conversation(messages, channel, failures)
+    return Conversation(messages, channel, failures, frozenset(actions))

@@ -2,8 +2,9 @@
 
 Order of the rules (the first that applies decides):
 
-0. Not while a person is already being arranged: the callback form is running, or a
-   callback or live chat was handed over in this session (``arranging`` says which).
+0. Not while a person is already being arranged — the callback form is running, or a
+   callback or live chat was handed over in this session — nor after the customer said
+   no to a callback in this session (``arranging`` says which; they can still ask).
 1. Never when the profile lists a hearing or speech need or says the customer refused
    calls, the customer said they cannot hear or use the phone, or refused calls in this
    conversation — offer the accessible alternative (a person in chat) instead.
@@ -17,7 +18,7 @@ Order of the rules (the first that applies decides):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.cues.model import MessageCues
@@ -106,18 +107,30 @@ def decide_phone_offer(
     return PhoneOfferDecision(False, f"{persona.id}: phone offered on request only")
 
 
-def escalation_under_way(*, active_loop: str | None, handoff_reference: str | None) -> str | None:
-    """Why offering the phone now would be noise (rule 0), or None.
+# Actions that mean the customer said no to a callback (declined the offer, cancelled the form).
+CALLBACK_REFUSED_BY = frozenset({"action_decline_callback", "action_cancel_callback"})
+
+
+def escalation_under_way(
+    *,
+    active_loop: str | None,
+    handoff_reference: str | None,
+    actions: Collection[str] = (),
+) -> str | None:
+    """Why offering the phone now would be noise or pestering (rule 0), or None.
 
     Args:
         active_loop: the form running in the conversation, if any.
         handoff_reference: the reference of a callback or live chat handed over in this
             session, if any.
+        actions: names of the actions run in this session.
     """
     if active_loop == "callback_form":
         return "a callback is being arranged"
     if handoff_reference:
         return f"already handed over to the team ({handoff_reference})"
+    if CALLBACK_REFUSED_BY.intersection(actions):
+        return "the customer said no to a callback in this conversation"
     return None
 
 

@@ -144,6 +144,11 @@ def test_customer_can_cancel_the_callback_form(stack: Stack) -> None:
         "name"
     )
     assert handoffs(stack, sender) == []
+    before = len(responses(stack, sender))
+    say(stack, sender, "my new card still hasn't arrived")
+    after = responses(stack, sender)[before:]
+    assert "utter_card_arrival" in after and "utter_offer_callback" not in after, "no is no"
+    assert stack.tracker(sender)["slots"]["offer_phone"] is False
 
 
 def test_a_question_on_the_way_through_the_callback_form_is_answered_without_a_second_offer(

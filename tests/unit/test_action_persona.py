@@ -104,6 +104,25 @@ async def test_no_phone_offer_while_a_person_is_already_being_arranged(
     assert (arranged["offer_phone"], arranged["offer_phone_reason"]) == (False, reason)
 
 
+@pytest.mark.parametrize("refusal", ["action_decline_callback", "action_cancel_callback"])
+async def test_no_phone_offer_after_the_customer_said_no_to_a_callback_in_this_session(
+    extractor: CueExtractor, refusal: str
+) -> None:
+    first = user_event(extractor, "I'm not good with computers, can you ring me? My card hasn't come.")
+    said_no = [
+        first,
+        {"event": "action", "name": refusal},
+        user_event(extractor, "and how do I change my PIN"),
+    ]
+    slots = await run(make_tracker(said_no))
+    assert (slots["offer_phone"], slots["offer_phone_reason"]) == (
+        False,
+        "the customer said no to a callback in this conversation",
+    )
+    new_session = [*said_no, {"event": "session_started"}, first]
+    assert (await run(make_tracker(new_session)))["offer_phone"] is True, "a new session starts afresh"
+
+
 async def test_unchanged_slots_are_not_set_again(extractor: CueExtractor) -> None:
     events = [user_event(extractor, "hello")]
     first = await run(make_tracker(events))
