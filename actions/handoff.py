@@ -95,11 +95,11 @@ def _known_number(services: Services, tracker: Tracker) -> PhoneNumber | None:
     region = services.policy.default_region
     metadata = _metadata(tracker)
     if metadata.get("channel") == "twilio" and isinstance(metadata.get("phone"), str):
-        parsed = parse_phone(metadata["phone"], region=region)
+        parsed = parse_phone(metadata["phone"], region=region, for_callback=True)
         if parsed is not None:
             return parsed
     stored = tracker.get_slot("customer_phone")
-    return parse_phone(stored, region=region) if isinstance(stored, str) else None
+    return parse_phone(stored, region=region, for_callback=True) if isinstance(stored, str) else None
 
 
 def _tell_outcome(
@@ -408,7 +408,7 @@ class ValidateCallbackForm(FormValidationAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         number = _known_number(services, tracker) if intent == "affirm" else None
         if number is None and isinstance(value, str):
-            number = parse_phone(value, region=services.policy.default_region)
+            number = parse_phone(value, region=services.policy.default_region, for_callback=True)
         if number is None:
             return self._refuse(dispatcher, tracker, "callback_number", "utter_callback_number_invalid")
         return {

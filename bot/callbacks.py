@@ -289,12 +289,33 @@ class PhoneNumber:
     display: str  # international format, for reading back to the customer
 
 
-def parse_phone(text: str, *, region: str) -> PhoneNumber | None:
-    """The first valid phone number in ``text`` (``whatsapp:`` prefixes allowed), or None."""
+# Numbers the bank never rings back: the call would cost the bank (premium rate, shared
+# cost — a known way to make a callback service pay a third party) or reach no person.
+NOT_CALLABLE = frozenset(
+    {
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.PAGER,
+        phonenumbers.PhoneNumberType.UAN,
+        phonenumbers.PhoneNumberType.VOICEMAIL,
+    }
+)
+
+
+def parse_phone(text: str, *, region: str, for_callback: bool = False) -> PhoneNumber | None:
+    """The first valid phone number in ``text`` (``whatsapp:`` prefixes allowed), or None.
+
+    Args:
+        text: what the customer typed, or a channel's sender address.
+        region: the region of numbers written without a country code.
+        for_callback: also refuse numbers the bank does not ring (``NOT_CALLABLE``).
+    """
     cleaned = text.removeprefix("whatsapp:").strip()
     for match in phonenumbers.PhoneNumberMatcher(cleaned, region):
         number = match.number
-        if phonenumbers.is_valid_number(number):
+        if phonenumbers.is_valid_number(number) and not (
+            for_callback and phonenumbers.number_type(number) in NOT_CALLABLE
+        ):
             return PhoneNumber(
                 phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
                 phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),

@@ -127,6 +127,26 @@ def test_invalid_numbers_are_refused(text: str) -> None:
     assert parse_phone(text, region="GB") is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "09098 790000",  # UK premium rate
+        "0845 464 0000",  # UK shared cost
+        "+33 8 99 12 34 56",  # French premium rate
+        "+34 803 123 456",  # Spanish premium rate
+        "076 2345 6789",  # UK pager
+    ],
+)
+def test_numbers_the_bank_never_rings_are_refused_for_callbacks(text: str) -> None:
+    assert parse_phone(text, region="GB") is not None, "a real number"
+    assert parse_phone(text, region="GB", for_callback=True) is None
+
+
+@pytest.mark.parametrize("text", ["07911 123456", "020 7946 0000", "0800 123 4567", "+34 612 345 678"])
+def test_mobiles_landlines_and_freephone_are_callable(text: str) -> None:
+    assert parse_phone(text, region="GB", for_callback=True) is not None
+
+
 def test_live_chat_wait_is_honest_about_queue_and_opening_hours() -> None:
     assert live_chat_wait(POLICY, ahead=0, now=at(23, 10)).minutes == 8
     assert live_chat_wait(POLICY, ahead=7, now=at(23, 10)).minutes == 24  # (7 // 3 + 1) × 8

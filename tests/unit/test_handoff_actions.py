@@ -297,6 +297,9 @@ async def test_number_validation(database: Database, extractor: CueExtractor) ->
         "callback_invalid_answers": 1,
     }
     assert dispatcher.messages[-1]["response"] == "utter_callback_number_invalid"
+    premium = tracker([user(extractor, "09098 790000", "nlu_fallback")])
+    refused = await form.validate_callback_number("09098 790000", dispatcher, premium, FORM_DOMAIN)
+    assert refused["callback_number"] is None, "never a premium-rate callback"
 
 
 async def test_window_question_and_choice(database: Database, extractor: CueExtractor) -> None:
