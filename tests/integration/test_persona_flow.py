@@ -28,11 +28,15 @@ def test_channel_averse_spanish_customer(stack: Stack) -> None:
     sender = f"p-{uuid.uuid4()}"
     stack.rest(sender, "hola")
     stack.rest(sender, "No se me da bien este chat, prefiero hablar con una persona. ¿Me pueden llamar?")
-    s = slots(stack, sender)
+    tracker = stack.tracker(sender)
+    s = tracker["slots"]
     assert s["persona"] == "phone_first"
     assert s["language"] == "es"
-    assert s["offer_phone"] is True
-    assert any("phone request" in str(e) for e in s["persona_evidence"])  # type: ignore[attr-defined]
+    assert any("phone request" in str(e) for e in s["persona_evidence"])
+    # Asking to be called goes straight to the callback form; from then on the phone is
+    # not offered again (the decision says why).
+    assert tracker["active_loop"]["name"] == "callback_form"
+    assert (s["offer_phone"], s["offer_phone_reason"]) == (False, "a callback is being arranged")
 
 
 def test_channel_from_rest_metadata_and_casual_style(stack: Stack) -> None:
