@@ -31,6 +31,7 @@ from bot.callbacks import (
     Window,
     callback_windows,
     live_chat_wait,
+    parse_callback_number,
     parse_phone,
     parse_window_choice,
     window_label,
@@ -406,9 +407,13 @@ class ValidateCallbackForm(FormValidationAction):
     ) -> dict[str, Any]:
         services = get_services()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        number = _known_number(services, tracker) if intent == "affirm" else None
+        known = _known_number(services, tracker)
+        number = known if intent == "affirm" else None
         if number is None and isinstance(value, str):
-            number = parse_phone(value, region=services.policy.default_region, for_callback=True)
+            # Without a country code, a number is read as one of the customer's own country
+            # (the number they text from or the one on their profile), else the bank's region.
+            regions = [r for r in (known.region if known else None, services.policy.default_region) if r]
+            number = parse_callback_number(value, regions=regions)
         if number is None:
             return self._refuse(dispatcher, tracker, "callback_number", "utter_callback_number_invalid")
         return {

@@ -288,6 +288,12 @@ class PhoneNumber:
     e164: str
     display: str  # international format, for reading back to the customer
 
+    @property
+    def region(self) -> str | None:
+        """The number's region (``GB``, ``ES``…), for reading national numbers the same way."""
+        region: str | None = phonenumbers.region_code_for_number(phonenumbers.parse(self.e164, None))
+        return region if region and region != "ZZ" else None
+
 
 # Numbers the bank never rings back: the call would cost the bank (premium rate, shared
 # cost — a known way to make a callback service pay a third party) or reach no person.
@@ -320,6 +326,15 @@ def parse_phone(text: str, *, region: str, for_callback: bool = False) -> PhoneN
                 phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
                 phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
             )
+    return None
+
+
+def parse_callback_number(text: str, *, regions: Sequence[str]) -> PhoneNumber | None:
+    """A number the bank can ring back, with national numbers tried in each region in turn."""
+    for region in dict.fromkeys(regions):
+        number = parse_phone(text, region=region, for_callback=True)
+        if number is not None:
+            return number
     return None
 
 

@@ -302,6 +302,22 @@ async def test_number_validation(database: Database, extractor: CueExtractor) ->
     assert refused["callback_number"] is None, "never a premium-rate callback"
 
 
+@pytest.mark.parametrize(
+    ("typed", "e164"),
+    [
+        ("612 345 678", "+34612345678"),
+        ("07911 123456", "+447911123456"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+    ],
+)
+async def test_a_number_without_country_code_is_read_as_one_of_the_customers_own_country(
+    database: Database, extractor: CueExtractor, typed: str, e164: str
+) -> None:
+    t = tracker([user(extractor, typed, "nlu_fallback")], {"customer_phone": "+34698765432"})
+    out = await ValidateCallbackForm().validate_callback_number(typed, CollectingDispatcher(), t, FORM_DOMAIN)
+    assert out["callback_number"] == e164
+
+
 async def test_window_question_and_choice(database: Database, extractor: CueExtractor) -> None:
     messages, events = await run(ActionAskCallbackWindow(), tracker([], {"language": "en"}))
     choices = messages[0]["choices"]
