@@ -12,7 +12,7 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.assessment import SLOT_NAMES, PersonaEngine, conversation_from_events
-from bot.escalation import escalation_under_way
+from bot.escalation import offer_held_back
 from bot.profile import Profile
 from bot.services import get_services
 
@@ -46,7 +46,7 @@ class ValidatePersonaSlots(ValidationAction):
             channel=conversation.channel or tracker.get_latest_input_channel(),
             previous_persona=tracker.get_slot("persona"),
             failures=conversation.failures,
-            arranging=escalation_under_way(
+            held_back=offer_held_back(
                 active_loop=tracker.active_loop_name,
                 handoff_reference=tracker.get_slot("handoff_reference"),
                 actions=conversation.actions,

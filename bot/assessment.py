@@ -69,7 +69,7 @@ class PersonaEngine:
         channel: str | None = None,
         previous_persona: str | None = None,
         failures: int = 0,
-        arranging: str | None = None,
+        held_back: str | None = None,
     ) -> Assessment:
         estimate = self.inferrer.infer(messages, profile=profile, channel=channel, previous=previous_persona)
         language, why = resolve_language(messages, profile=profile, catalogue=self.catalogue)
@@ -79,7 +79,7 @@ class PersonaEngine:
             profile=profile,
             catalogue=self.catalogue,
             failures=failures,
-            arranging=arranging,
+            held_back=held_back,
         )
         return Assessment(estimate, language, why, phone)
 

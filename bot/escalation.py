@@ -4,7 +4,7 @@ Order of the rules (the first that applies decides):
 
 0. Not while a person is already being arranged — the callback form is running, or a
    callback or live chat was handed over in this session — nor after the customer said
-   no to a callback in this session (``arranging`` says which; they can still ask).
+   no to a callback in this session (``held_back`` says which; they can still ask).
 1. Never when the profile lists a hearing or speech need or says the customer refused
    calls, the customer said they cannot hear or use the phone, or refused calls in this
    conversation — offer the accessible alternative (a person in chat) instead.
@@ -56,7 +56,7 @@ def decide_phone_offer(
     profile: Profile | None,
     catalogue: Catalogue,
     failures: int = 0,
-    arranging: str | None = None,
+    held_back: str | None = None,
 ) -> PhoneOfferDecision:
     """Decide whether to offer a phone call now (see the module docstring for the rules).
 
@@ -66,11 +66,11 @@ def decide_phone_offer(
         profile: the customer's profile, if known.
         catalogue: thresholds and the personas' escalation policies.
         failures: turns in this conversation the assistant did not understand.
-        arranging: why a person is already being arranged (see ``escalation_under_way``),
-            or None.
+        held_back: why the offer is held back in this conversation (see
+            ``offer_held_back``), or None.
     """
-    if arranging:
-        return PhoneOfferDecision(False, arranging)
+    if held_back:
+        return PhoneOfferDecision(False, held_back)
     profile = profile or Profile()
     if profile.cannot_take_calls:
         needs = ", ".join(n for n in profile.accessibility_needs if n in ("hearing", "speech"))
@@ -111,7 +111,7 @@ def decide_phone_offer(
 CALLBACK_REFUSED_BY = frozenset({"action_decline_callback", "action_cancel_callback"})
 
 
-def escalation_under_way(
+def offer_held_back(
     *,
     active_loop: str | None,
     handoff_reference: str | None,
