@@ -46,6 +46,8 @@ from bot.store.spool import WriteResult
 logger = logging.getLogger(__name__)
 
 METADATA_SLOT = "session_started_metadata"
+# Answers to the current callback question that could not be used (validate_callback_form).
+INVALID_ANSWERS_SLOT = "callback_invalid_answers"
 CALLBACK_SLOTS = (
     "callback_number",
     "callback_number_display",
@@ -53,7 +55,7 @@ CALLBACK_SLOTS = (
     "callback_window_label",
     "callback_window_options",
     "callback_consent",
-    "callback_invalid_answers",
+    INVALID_ANSWERS_SLOT,
 )
 # Slots that belong to one conversation and are not carried into a new session.
 NOT_CARRIED = frozenset(
@@ -361,9 +363,6 @@ class ActionAskCallbackWindow(Action):
             timezone_name=str(tz),
         )
         return [SlotSet("callback_window_options", [_option_json(w, label) for w, label in options])]
-
-
-INVALID_ANSWERS_SLOT = "callback_invalid_answers"
 
 
 def _invalid_answers(tracker: Tracker) -> int:

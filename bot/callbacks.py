@@ -287,12 +287,7 @@ def describe_hours(policy: ServicePolicy) -> str:
 class PhoneNumber:
     e164: str
     display: str  # international format, for reading back to the customer
-
-    @property
-    def region(self) -> str | None:
-        """The number's region (``GB``, ``ES``…), for reading national numbers the same way."""
-        region: str | None = phonenumbers.region_code_for_number(phonenumbers.parse(self.e164, None))
-        return region if region and region != "ZZ" else None
+    region: str | None = None  # GB, ES…: read the customer's national numbers the same way
 
 
 # Numbers the bank never rings back: the call would cost the bank (premium rate, shared
@@ -322,9 +317,11 @@ def parse_phone(text: str, *, region: str, for_callback: bool = False) -> PhoneN
         if phonenumbers.is_valid_number(number) and not (
             for_callback and phonenumbers.number_type(number) in NOT_CALLABLE
         ):
+            home = phonenumbers.region_code_for_number(number)
             return PhoneNumber(
                 phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
                 phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+                home if home and home != "ZZ" else None,
             )
     return None
 

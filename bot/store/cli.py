@@ -17,6 +17,13 @@ def _database(args: argparse.Namespace) -> Any:
     return Database(args.database_url or Settings.from_env().database_url)
 
 
+def _persona_ids(settings: Settings) -> list[str]:
+    """The persona ids of the configured catalogue (raises ``CatalogueError``)."""
+    from bot.personas import load_catalogue
+
+    return load_catalogue(settings.personas_file, compile_patterns=False).ids
+
+
 def _cmd_upgrade(args: argparse.Namespace) -> int:
     db = _database(args)
     db.upgrade()
@@ -44,13 +51,12 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
 def _cmd_seed(args: argparse.Namespace) -> int:
     from bot.callbacks import ServiceConfigError, load_service_policy
-    from bot.personas import load_catalogue
     from bot.personas.loader import CatalogueError
     from bot.store.seed import SeedError, load_seed_file
 
     settings = Settings.from_env()
     try:
-        personas = [p.id for p in load_catalogue(settings.personas_file, compile_patterns=False).personas]
+        personas = _persona_ids(settings)
         region = load_service_policy(settings.bank_config).default_region
         db = _database(args)
         db.upgrade()
@@ -153,13 +159,12 @@ def _cmd_handoff_move(args: argparse.Namespace) -> int:
 
 def _cmd_handoff_correct(args: argparse.Namespace) -> int:
     """Record the persona a member of staff says the customer really has."""
-    from bot.personas import load_catalogue
     from bot.personas.loader import CatalogueError
     from bot.store.repository import HandoffRepository, NotFound
 
     settings = Settings.from_env()
     try:
-        personas = [p.id for p in load_catalogue(settings.personas_file, compile_patterns=False).personas]
+        personas = _persona_ids(settings)
     except CatalogueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
