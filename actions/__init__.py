@@ -1,18 +1,21 @@
-"""Rasa action server package: thin actions that call into ``bot``."""
+"""Rasa action server package: thin actions that call into ``bot``, one module per service.
 
-from actions.handoff import (
+``session`` (session start and the profile), ``persona`` (the slots set after every
+message), ``handover`` (callback offer, reaching a person), ``callback_form``,
+``live_chat``; ``common`` holds the tracker helpers and the adapter from Rasa names to
+the facts ``bot`` decides on.
+"""
+
+from actions.callback_form import (
     ActionAskCallbackNumber,
     ActionAskCallbackWindow,
     ActionBookCallback,
     ActionCancelCallback,
-    ActionDeclineCallback,
-    ActionEscalate,
-    ActionOfferMoreHelp,
-    ActionRephrase,
-    ActionSessionStart,
     ValidateCallbackForm,
 )
+from actions.handover import ActionDeclineCallback, ActionHandOver, ActionOfferMoreHelp, ActionRephrase
 from actions.persona import ValidatePersonaSlots
+from actions.session import ActionSessionStart
 
 __all__ = [
     "ActionAskCallbackNumber",
@@ -20,7 +23,7 @@ __all__ = [
     "ActionBookCallback",
     "ActionCancelCallback",
     "ActionDeclineCallback",
-    "ActionEscalate",
+    "ActionHandOver",
     "ActionOfferMoreHelp",
     "ActionRephrase",
     "ActionSessionStart",

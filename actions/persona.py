@@ -1,9 +1,9 @@
-"""``action_validate_slot_mappings``: persona, language and phone-offer slots every turn."""
+"""``action_validate_slot_mappings``: after every customer message, the persona, language,
+phone-offer and route slots."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -11,22 +11,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.assessment import SLOT_NAMES, PersonaEngine, conversation_from_events
-from bot.escalation import offer_held_back
-from bot.profile import Profile
-from bot.services import get_services
+from actions import common
+from bot.handoff.routing import ROUTE_SLOT, route
+from bot.persona.assessment import SLOT_NAMES
+from bot.persona.phone_offer import offer_held_back
+from bot.persona.profile import Profile
 
 logger = logging.getLogger(__name__)
-PROFILE_SLOT = "customer_profile"
 
 
-def engine() -> PersonaEngine:
-    """The engine for the configured catalogue, built on first use (not at import)."""
-    return get_services().engine
-
-
-class ValidatePersonaSlots(ValidationAction):
-    """Sets the persona slots from the conversation so far, the profile and the channel."""
+class ValidatePersonaSlots(common.UsesServices, ValidationAction):
+    """Sets the persona slots from the conversation so far, the profile and the channel,
+    and the route: what happens after this message (``bot.handoff.routing``)."""
 
     def name(self) -> str:
         return "action_validate_slot_mappings"
@@ -35,38 +31,42 @@ class ValidatePersonaSlots(ValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events: list[EventType] = await super().run(dispatcher, tracker, domain)
-        conversation = conversation_from_events(tracker.events)
-        if not conversation.messages:
+        convo = common.conversation(tracker)
+        if not convo.messages:
             return events
-        profile_data: Any = tracker.get_slot(PROFILE_SLOT)
-        profile = Profile.from_mapping(profile_data if isinstance(profile_data, dict) else None)
-        assessment = engine().assess(
-            conversation.messages,
+        profile = common.profile(tracker)
+        engine = self.services.engine
+        assessment = engine.assess(
+            convo.messages,
             profile=profile,
-            channel=conversation.channel or tracker.get_latest_input_channel(),
+            channel=common.channel(tracker, convo),
             previous_persona=tracker.get_slot("persona"),
-            failures=conversation.failures,
+            failures=convo.failures,
             held_back=offer_held_back(
-                active_loop=tracker.active_loop_name,
+                arranging_callback=common.arranging_callback(tracker),
                 handoff_reference=tracker.get_slot("handoff_reference"),
-                actions=conversation.actions,
+                declined_callback=common.declined_callback(convo),
             ),
         )
-        slots = assessment.slots()
+        decided = route(assessment, common.situation(tracker, convo), catalogue=engine.catalogue)
+        slots = {**assessment.slots(), ROUTE_SLOT: decided.to_slot()}
         logger.info(
-            "persona.inferred sender=%s profile=%s persona=%s confidence=%.2f language=%s offer_phone=%s",
+            "persona.inferred sender=%s profile=%s persona=%s confidence=%.2f language=%s "
+            "offer_phone=%s next=%s",
             tracker.sender_id,
             "yes" if profile != Profile() else "no",
             slots["persona"],
             slots["persona_confidence"],
             slots["language"],
             slots["offer_phone"],
+            decided.next.value,
         )
         # With Rasa's selective domain the domain is not sent; the slots are then the
-        # ones this action owns (SLOT_NAMES, declared in domain.yml).
-        domain_slots = domain.get("slots") or dict.fromkeys(SLOT_NAMES)
+        # ones this action owns (declared in domain.yml).
+        owned = (*SLOT_NAMES, ROUTE_SLOT)
+        domain_slots = domain.get("slots") or dict.fromkeys(owned)
         return events + [
             SlotSet(name, slots[name])
-            for name in SLOT_NAMES
+            for name in owned
             if name in domain_slots and tracker.get_slot(name) != slots[name]
         ]

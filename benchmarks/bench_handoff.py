@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import text
 
 from benchmarks.bench_persona import summary
-from bot.handoff import request_from_conversation
+from bot.handoff.request import request_from_conversation
 from bot.store.db import Database
 from bot.store.spool import HandoffWriter, Spool
 
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         results["sqlite"] = measure(db, Path(tmp), writes=args.writes, turns=args.turns)
         db.dispose()
     if args.postgres:
-        from bot.testing.postgres import start_postgres
+        from devtools.postgres import start_postgres
 
         pgdir = Path(tempfile.mkdtemp(prefix="pgbench-", dir="/tmp" if os.geteuid() == 0 else None))  # noqa: S108
         try:

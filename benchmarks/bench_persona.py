@@ -18,7 +18,7 @@ import time
 
 import yaml
 
-from bot.config import DEFAULT_PERSONAS_FILE, PROJECT_ROOT
+from bot.core.settings import DEFAULT_PERSONAS_FILE, PROJECT_ROOT
 
 WARMUP = 500
 TURNS_PER_CONVERSATION = 5
@@ -63,9 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     import spacy
 
     t_import = time.perf_counter() - t0
-    from bot.assessment import PersonaEngine
-    from bot.cues import CueExtractor
-    from bot.personas import load_catalogue
+    from bot.persona.assessment import PersonaEngine
+    from bot.persona.catalogue import load_catalogue
+    from bot.persona.cues import CueExtractor
 
     t1 = time.perf_counter()
     catalogue = load_catalogue(DEFAULT_PERSONAS_FILE)

@@ -27,8 +27,8 @@ from typing import Any
 
 import yaml
 
-from bot.config import PROJECT_ROOT
-from bot.devstack import Stack
+from bot.core.settings import PROJECT_ROOT
+from devtools.stack import Stack
 
 BENCH_DIR = PROJECT_ROOT / "models" / "bench"
 ON_MODEL = PROJECT_ROOT / "models" / "bank.tar.gz"

@@ -18,9 +18,9 @@ import yaml
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 
 from benchmarks.bench_persona import summary
-from bot.bank import load_bank_info
-from bot.config import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
-from bot.personas import load_catalogue
+from bot.core.bank import load_bank_info
+from bot.core.settings import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
+from bot.persona.catalogue import load_catalogue
 from bot.wording import RenderContext, Renderer, load_wording
 
 WARMUP = 1000

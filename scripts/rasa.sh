@@ -3,4 +3,4 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
-exec "$VENV/bin/rasa" "$@"
+exec "$VENV/bin/python" -m bot.rasa "$@"

@@ -35,7 +35,7 @@ pids+=($!)
 rasa_args=(run --model "$MODEL_PATH" --endpoints endpoints.yml --credentials credentials.yml
   --interface "$RASA_HOST" --port "$RASA_PORT" --enable-api --cors "http://127.0.0.1:$WEB_PORT")
 [ -n "${RASA_AUTH_TOKEN:-}" ] && rasa_args+=(--auth-token "$RASA_AUTH_TOKEN")
-"$VENV/bin/rasa" "${rasa_args[@]}" >"$VAR_DIR/log/rasa.log" 2>&1 &
+"$VENV/bin/python" -m bot.rasa "${rasa_args[@]}" >"$VAR_DIR/log/rasa.log" 2>&1 &
 pids+=($!)
 
 "$VENV/bin/python" -m bot webchat --host 127.0.0.1 --port "$WEB_PORT" \
@@ -43,7 +43,7 @@ pids+=($!)
 pids+=($!)
 
 echo "run: starting (logs in $VAR_DIR/log/) ..."
-"$VENV/bin/python" -m bot wait-ready --timeout 180 \
+"$VENV/bin/python" -m devtools wait-ready --timeout 180 \
   "http://$RASA_HOST:$RASA_PORT/status" "http://127.0.0.1:$ACTION_PORT/health" "http://127.0.0.1:$WEB_PORT/"
 
 cat <<TXT

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the tests need, from Debian: a headless Chromium and its driver for the
 # browser test, and a PostgreSQL server (the tests initdb and start their own throwaway cluster
-# on a free loopback port, see bot/testing/postgres.py). Installs only what is missing; needs
+# on a free loopback port, see devtools/postgres.py). Installs only what is missing; needs
 # root (or sudo).
 set -euo pipefail
 

@@ -11,25 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from bot.assessment import PersonaEngine
-from bot.config import DEFAULT_PERSONAS_FILE
-from bot.cues import CueExtractor
-from bot.personas import Catalogue, load_catalogue
-from bot.testing.postgres import PostgresServer, PostgresUnavailable, start_postgres
+from bot.core.settings import DEFAULT_PERSONAS_FILE
+from bot.persona.assessment import PersonaEngine
+from bot.persona.catalogue import PersonaCatalogue, load_catalogue
+from bot.persona.cues import CueExtractor
+from devtools.postgres import PostgresServer, PostgresUnavailable, start_postgres
 
 
 @pytest.fixture(scope="session")
-def catalogue() -> Catalogue:
+def catalogue() -> PersonaCatalogue:
     return load_catalogue(DEFAULT_PERSONAS_FILE)
 
 
 @pytest.fixture(scope="session")
-def extractor(catalogue: Catalogue) -> CueExtractor:
+def extractor(catalogue: PersonaCatalogue) -> CueExtractor:
     return CueExtractor(catalogue)
 
 
 @pytest.fixture(scope="session")
-def engine(catalogue: Catalogue) -> PersonaEngine:
+def engine(catalogue: PersonaCatalogue) -> PersonaEngine:
     return PersonaEngine(catalogue)
 
 

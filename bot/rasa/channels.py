@@ -33,7 +33,7 @@ from sanic.response import HTTPResponse
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 
-from bot.wording.channels import map_numeric_reply, numbered_options
+from bot.wording.formatting import map_numeric_reply, numbered_options
 
 logger = logging.getLogger(__name__)
 TWILIO_API = "https://api.twilio.com"

@@ -7,11 +7,10 @@ Configured in ``endpoints.yml``::
 
 It renders ``utter_*`` responses from rules and stories and responses sent by custom
 actions from the wording catalogue (``data/wording/``, with the domain's responses as the
-English defaults), using the ``persona``, ``language`` and ``offer_phone`` slots, the
-latest message's frustration cue and the real channel: the one named in the message
-metadata (the REST relay says which it serves; Rasa's REST replies go through the
-``collector`` channel, which says nothing), else the input channel of the message.
-Responses the catalogue does not know fall back to Rasa's templated rendering.
+English defaults), using the ``persona`` and ``language`` slots, the ``route`` slot (the
+phone line before answers), the latest message's frustration cue and the real channel
+(``bot.core.channels.message_channel``). Responses the catalogue does not know fall back
+to Rasa's templated rendering.
 """
 
 from __future__ import annotations
@@ -26,27 +25,24 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.assessment import CUES_KEY
-from bot.bank import load_bank_info
-from bot.config import PROJECT_ROOT, Settings
-from bot.personas import load_catalogue
-from bot.personas.model import CHANNELS
-from bot.profile import Profile
-from bot.rasa import speedups
-from bot.wording import RenderContext, Renderer, load_wording, output_format
+from bot.core.bank import load_bank_info
+from bot.core.channels import message_channel, output_format
+from bot.core.settings import PROJECT_ROOT, Settings
+from bot.handoff.routing import ROUTE_SLOT, Route
+from bot.persona.catalogue import load_catalogue
+from bot.persona.cues.model import CUES_KEY, MessageCues
+from bot.persona.profile import Profile
+from bot.wording import RenderContext, Renderer, load_wording
 from bot.wording.render import CUSTOMER_NAME
 
 logger = logging.getLogger(__name__)
 DEFAULT_WORDING_DIR = PROJECT_ROOT / "data" / "wording"
-FRUSTRATED = 0.5
 
 
 def _frustrated(tracker: DialogueStateTracker) -> bool:
     parse = tracker.latest_message.parse_data if tracker.latest_message else {}
     cues = parse.get(CUES_KEY) if isinstance(parse, dict) else None  # type: ignore[union-attr]
-    signals = cues.get("signals") if isinstance(cues, dict) else None
-    value = signals.get("frustration", 0.0) if isinstance(signals, dict) else 0.0
-    return isinstance(value, (int, float)) and value >= FRUSTRATED
+    return MessageCues.from_dict(cues).shows("frustration")
 
 
 def _turn(tracker: DialogueStateTracker) -> tuple[bool, list[str]]:
@@ -68,16 +64,15 @@ def _customer_name(slots: dict[str, Any]) -> str | None:
     return Profile.from_mapping(profile if isinstance(profile, dict) else None).name
 
 
-def _channel(tracker: DialogueStateTracker, output_channel: str) -> str:
+def _format(tracker: DialogueStateTracker, output_channel: str) -> str:
     latest = tracker.latest_message
-    metadata = latest.metadata if latest is not None else None
-    named = metadata.get("channel") if isinstance(metadata, dict) else None
-    if isinstance(named, str) and named in CHANNELS:
-        return named
-    input_channel = tracker.get_latest_input_channel()
-    if input_channel in CHANNELS:
-        return str(input_channel)
-    return output_channel
+    channel = message_channel(latest.metadata if latest else None, tracker.get_latest_input_channel())
+    return output_format(channel or output_channel, tracker.sender_id)
+
+
+def _phone_line(slots: dict[str, Any]) -> bool:
+    decided = Route.from_slot(slots.get(ROUTE_SLOT))
+    return decided is not None and decided.phone_line
 
 
 CHOICES_KWARG = "choices"
@@ -108,7 +103,6 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> None:
         super().__init__(domain.responses if domain is not None else {})
-        speedups.install()
         settings = Settings.from_env()
         self.personas = load_catalogue(settings.personas_file, compile_patterns=False)
         self.bank = load_bank_info(settings.bank_config)
@@ -149,10 +143,10 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         ctx = RenderContext(
             persona=slots.get("persona"),
             language=slots.get("language") or self.default_language,
-            fmt=output_format(_channel(tracker, output_channel), tracker.sender_id),
+            fmt=_format(tracker, output_channel),
             frustrated=_frustrated(tracker),
             first_of_turn=first,
-            offer_phone=bool(slots.get("offer_phone")),
+            phone_line=_phone_line(slots),
             previous_texts=previous,
             variables={**slots, **kwargs, CUSTOMER_NAME: _customer_name(slots)},
             choices=_choices(kwargs.get(CHOICES_KWARG)),

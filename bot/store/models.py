@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bot.core.channels import IdentityKind
+
 # Stable constraint names, so migrations behave the same on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -83,14 +85,6 @@ class HandoffStatus(str, enum.Enum):
     cancelled = "cancelled"
 
 
-class IdentityChannel(str, enum.Enum):
-    """How a customer is recognised: website login id, Telegram user id, phone (E.164)."""
-
-    web = "web"
-    telegram = "telegram"
-    phone = "phone"
-
-
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Stored as plain strings (VARCHAR + CHECK), portable across SQLite and PostgreSQL.
     return Enum(cls, name=name, native_enum=False, create_constraint=True, length=20)
@@ -123,7 +117,7 @@ class ChannelIdentity(Base):
 
     id = Column(Integer, primary_key=True)
     customer_id = Column(Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False, index=True)
-    channel = Column(_enum(IdentityChannel, "identity_channel"), nullable=False)
+    channel = Column(_enum(IdentityKind, "identity_channel"), nullable=False)
     external_id = Column(String(128), nullable=False)
 
     customer = relationship("Customer", back_populates="identities")

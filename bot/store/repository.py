@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.handoff import HandoffRequest
+from bot.core.channels import IdentityKind
+from bot.handoff.request import HandoffRequest
 from bot.store.models import (
     ChannelIdentity,
     Contact,
@@ -23,7 +24,6 @@ from bot.store.models import (
     Handoff,
     HandoffKind,
     HandoffStatus,
-    IdentityChannel,
     PersonaCorrection,
     utcnow,
 )
@@ -52,7 +52,7 @@ class CustomerView:
     """A customer as the assistant sees it: the profile mapping plus contact details."""
 
     customer_ref: str
-    profile: dict[str, Any]  # the keys of bot.profile.Profile
+    profile: dict[str, Any]  # the keys of bot.persona.profile.Profile
     phone: str | None  # a known phone number (E.164), to offer for callbacks
     consent_to_calls: bool | None
     timezone: str | None
@@ -68,13 +68,13 @@ class CustomerRepository:
         ).scalar_one_or_none()
         return row
 
-    def by_identity(self, channel: str | IdentityChannel, external_id: str) -> Customer | None:
+    def by_identity(self, channel: str | IdentityKind, external_id: str) -> Customer | None:
         """The customer behind a website id, Telegram user id or phone number (E.164)."""
         query = (
             select(Customer)
             .join(ChannelIdentity)
             .where(
-                ChannelIdentity.channel == IdentityChannel(channel),
+                ChannelIdentity.channel == IdentityKind(channel),
                 ChannelIdentity.external_id == external_id,
             )
         )
@@ -90,7 +90,7 @@ class CustomerRepository:
         return {channel: int(count) for channel, count in rows}
 
     def view(self, customer: Customer) -> CustomerView:
-        phone = next((i.external_id for i in customer.identities if i.channel is IdentityChannel.phone), None)
+        phone = next((i.external_id for i in customer.identities if i.channel is IdentityKind.phone), None)
         profile = {
             "preferred_language": customer.preferred_language,
             "preferred_channel": customer.preferred_channel,
@@ -246,32 +246,7 @@ class HandoffRepository:
         return correction
 
 
-def resolve_identity(
-    sender_id: str, metadata: Mapping[str, Any] | None, *, region: str = "GB"
-) -> tuple[IdentityChannel, str] | None:
-    """How the session metadata identifies the customer, or None (an unknown customer).
-
-    Website: ``customer_id`` (the logged-in customer's id, sent by the site); Telegram:
-    the sender id; SMS/WhatsApp (Twilio): the ``phone`` the message came from.
-    """
-    metadata = metadata or {}
-    customer_id = metadata.get("customer_id")
-    if isinstance(customer_id, str) and customer_id.strip():
-        return IdentityChannel.web, customer_id.strip()
-    channel = metadata.get("channel")
-    if channel == "telegram":
-        return IdentityChannel.telegram, sender_id
-    phone = metadata.get("phone")
-    if channel == "twilio" and isinstance(phone, str):
-        from bot.callbacks import parse_phone
-
-        parsed = parse_phone(phone, region=region)
-        if parsed is not None:
-            return IdentityChannel.phone, parsed.e164
-    return None
-
-
-def find_customer(database: Any, channel: IdentityChannel, external_id: str) -> CustomerView | None:
+def find_customer(database: Any, channel: IdentityKind, external_id: str) -> CustomerView | None:
     """The customer behind an identity, read in its own session (None if unknown)."""
     with database.session() as session:
         repo = CustomerRepository(session)

@@ -30,10 +30,11 @@ from pathlib import Path
 import yaml
 from sqlalchemy import delete
 
-from bot.callbacks import parse_phone
-from bot.profile import Profile, ProfileError
+from bot.core.channels import IdentityKind
+from bot.core.phones import parse_phone
+from bot.persona.profile import Profile, ProfileError
 from bot.store.db import Database
-from bot.store.models import ChannelIdentity, Contact, Customer, IdentityChannel
+from bot.store.models import ChannelIdentity, Contact, Customer
 from bot.store.repository import CustomerRepository
 
 CUSTOMER_KEYS = frozenset(
@@ -52,7 +53,7 @@ class SeedError(ValueError):
 class CustomerRecord:
     ref: str
     profile: Profile
-    identities: dict[IdentityChannel, str]
+    identities: dict[IdentityKind, str]
 
 
 def parse_seed(path: Path, *, personas: Collection[str], region: str = "GB") -> list[CustomerRecord]:
@@ -66,7 +67,7 @@ def parse_seed(path: Path, *, personas: Collection[str], region: str = "GB") -> 
         raise SeedError(f"{path}: expected a top-level 'customers:' list")
     records: list[CustomerRecord] = []
     seen: set[str] = set()
-    seen_ids: dict[tuple[IdentityChannel, str], str] = {}
+    seen_ids: dict[tuple[IdentityKind, str], str] = {}
     for index, raw in enumerate(customers, start=1):
         where = f"{path}: customer #{index}"
         if not isinstance(raw, Mapping):
@@ -89,22 +90,22 @@ def parse_seed(path: Path, *, personas: Collection[str], region: str = "GB") -> 
             raise SeedError(f"{where}: {exc}") from exc
         if profile.persona is not None and profile.persona not in personas:
             raise SeedError(f"{where}: field 'persona': unknown persona {profile.persona!r}")
-        identities: dict[IdentityChannel, str] = {}
+        identities: dict[IdentityKind, str] = {}
         raw_ids = raw.get("identities") or {}
         if not isinstance(raw_ids, Mapping):
             raise SeedError(f"{where}: field 'identities' must be a mapping of channel to id")
         for channel, value in raw_ids.items():
             try:
-                kind = IdentityChannel(channel)
+                kind = IdentityKind(channel)
             except ValueError:
-                names = ", ".join(c.value for c in IdentityChannel)
+                names = ", ".join(c.value for c in IdentityKind)
                 raise SeedError(
                     f"{where}: field 'identities.{channel}': unknown channel; use {names}"
                 ) from None
             if not isinstance(value, (str, int)) or not str(value).strip():
                 raise SeedError(f"{where}: field 'identities.{channel}' must be a non-empty string")
             external = str(value).strip()
-            if kind is IdentityChannel.phone:
+            if kind is IdentityKind.phone:
                 number = parse_phone(external, region=region)
                 if number is None:
                     raise SeedError(f"{where}: field 'identities.phone': {external!r} is not a valid number")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.handoff import HandoffRequest
+from bot.handoff.request import HandoffRequest
 from bot.store.db import Database
 from bot.store.repository import HandoffRepository
 

@@ -1,7 +1,7 @@
 """Persona-, language- and channel-aware wording: catalogue, rendering, channel formatting."""
 
 from bot.wording.catalogue import WordingCatalogue, WordingError, check_completeness, load_wording
-from bot.wording.channels import format_message, map_numeric_reply, output_format
+from bot.wording.formatting import format_message, map_numeric_reply
 from bot.wording.render import RenderContext, Renderer
 
 __all__ = [
@@ -13,5 +13,4 @@ __all__ = [
     "format_message",
     "load_wording",
     "map_numeric_reply",
-    "output_format",
 ]

@@ -19,6 +19,14 @@ Files ``data/wording/<lang>.yml``::
 
 The English defaults of ``utter_*`` responses are the domain's responses (``domain.yml``).
 
+``data/wording/allows.yml`` says, for any language, what may come before a response: the
+phone line (``phone_line``) and a frustration acknowledgement (``acknowledgement``); both
+are allowed unless a response says otherwise::
+
+    version: 1
+    allows:
+      utter_goodbye: {phone_line: false, acknowledgement: false}
+
 Fallback order for a response, persona and language (first that exists wins):
 persona variant → tone variant (formality, then verbosity) → default of that language →
 the same chain in the default language (ending at the domain's response).
@@ -33,12 +41,12 @@ from typing import Any
 
 import yaml
 
-from bot.personas.model import Catalogue as PersonaCatalogue
-from bot.personas.model import Persona
+from bot.persona.catalogue.model import Persona, PersonaCatalogue
 
 DEFAULT_KEY = "default"
 TONE_KEYS = ("casual", "formal", "brief", "detailed")
 SPECIAL_MESSAGES = ("ack_frustration", "phone_line")
+ALLOWS_FILE = "allows.yml"
 
 
 class WordingError(ValueError):
@@ -51,6 +59,17 @@ class Variant:
 
     texts: tuple[str, ...]
     buttons: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Allows:
+    """What may come before a response."""
+
+    phone_line: bool = True
+    acknowledgement: bool = True
+
+
+ALLOW_ALL = Allows()
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,11 @@ class WordingCatalogue:
     default_language: str
     languages: list[str]
     variants: dict[str, dict[str, dict[str, Variant]]] = field(default_factory=dict)
+    allowed: dict[str, Allows] = field(default_factory=dict)
+
+    def allows(self, response: str) -> Allows:
+        """What may come before ``response`` (everything, unless ``allows.yml`` says otherwise)."""
+        return self.allowed.get(response, ALLOW_ALL)
 
     def keys_for(self, persona: Persona | None) -> list[str]:
         """Variant keys to try for a persona, most specific first."""
@@ -183,7 +207,35 @@ def load_wording(
             first = variants[0]
             value: Any = {"text": first.get("text", ""), "buttons": first.get("buttons") or []}
             defaults.setdefault(name, {})[DEFAULT_KEY] = _variant(value, f"domain.yml: {name}")
+    catalogue.allowed = _load_allows(directory / ALLOWS_FILE, known=catalogue.responses())
     return catalogue
+
+
+def _load_allows(path: Path, *, known: set[str]) -> dict[str, Allows]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise WordingError(f"{path}: not valid YAML: {exc}") from exc
+    allows = data.get("allows") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping) or data.get("version") != 1 or not isinstance(allows, Mapping):
+        raise WordingError(f"{path}: expected 'version: 1' and 'allows' (response name -> what it allows)")
+    fields = set(Allows.__dataclass_fields__)
+    allowed: dict[str, Allows] = {}
+    for name, raw in allows.items():
+        where = f"{path}: {name}"
+        if name not in known:
+            raise WordingError(f"{where}: no such response in the domain or the wording catalogue")
+        if not isinstance(raw, Mapping) or not raw:
+            raise WordingError(f"{where}: expected a mapping such as {{phone_line: false}}")
+        unknown = set(raw) - fields
+        if unknown:
+            raise WordingError(f"{where}: unknown field(s) {sorted(unknown)}; use {sorted(fields)}")
+        if not all(isinstance(v, bool) for v in raw.values()):
+            raise WordingError(f"{where}: values must be true or false")
+        allowed[str(name)] = Allows(**{str(k): bool(v) for k, v in raw.items()})
+    return allowed
 
 
 def check_completeness(

@@ -5,9 +5,9 @@ Reads: the wording catalogue, the bank's facts, the persona catalogue and a
 Writes: the message dict Rasa sends (``text``, optional ``buttons``).
 
 On the first message of a turn, a frustrated customer gets an acknowledgement first
-(worded for the persona and language, never the same as the previous one), and a
-customer of a ``proactive`` persona whom the assistant offers the phone gets the phone
-line before the answer.
+(worded for the persona and language, never the same as the previous one), and when the
+route says so (``phone_line``) the phone line comes before the answer — each where the
+response allows it (``data/wording/allows.yml``).
 """
 
 from __future__ import annotations
@@ -17,32 +17,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.bank import BankInfo
-from bot.personas.model import Catalogue as PersonaCatalogue
-from bot.personas.model import Escalation, Persona
+from bot.core.bank import BankInfo
+from bot.persona.catalogue.model import Persona, PersonaCatalogue
 from bot.wording.catalogue import Selection, WordingCatalogue
-from bot.wording.channels import format_message, strip_emoji
+from bot.wording.formatting import format_message, strip_emoji
 
 ACK = "ack_frustration"
 # The customer's name when known ("" otherwise), and " <name>" for "Hello{name_suffix}, …".
 CUSTOMER_NAME = "customer_name"
 NAME_SUFFIX = "name_suffix"
 PHONE_LINE = "phone_line"
-# Responses that never get the phone line in front (greetings, endings, "not understood" —
-# which offers a callback itself — and reaching a person, which has its own wording).
-NO_PHONE_LINE = frozenset(
-    {
-        "utter_goodbye", "utter_you_are_welcome", "utter_anything_else", "utter_how_can_help",
-        "utter_greet", "utter_default", "utter_offer_callback", "utter_callback_intro",
-        "utter_ask_callback_number", "utter_ask_callback_number_known", "utter_callback_number_invalid",
-        "utter_ask_callback_window", "utter_callback_window_invalid", "utter_ask_callback_consent",
-        "utter_callback_booked", "utter_callback_direct_line", "utter_callback_cancelled",
-        "utter_callback_not_completed",
-        "utter_no_call_alternative", "utter_live_chat_handoff", "utter_live_chat_closed",
-        "utter_handoff_delayed", "utter_handoff_failed",
-    }
-)  # fmt: skip
-NO_ACK = frozenset({"utter_goodbye", "utter_you_are_welcome", "utter_anything_else"})
 
 
 @dataclass(frozen=True)
@@ -55,7 +39,7 @@ class RenderContext:
         fmt: output format (``sms``, ``whatsapp``, ``telegram``, ``socketio``, ``rest``).
         frustrated: the latest customer message shows frustration.
         first_of_turn: no bot message has been sent since the customer's message.
-        offer_phone: the phone-offer decision says to offer the phone now.
+        phone_line: the route puts the phone line before answers (``bot.handoff.routing``).
         previous_texts: earlier bot texts of the conversation, newest last.
         variables: extra template variables (slots, action keyword arguments);
             ``customer_name`` when known also fills ``{name_suffix}``.
@@ -68,7 +52,7 @@ class RenderContext:
     fmt: str = "rest"
     frustrated: bool = False
     first_of_turn: bool = True
-    offer_phone: bool = False
+    phone_line: bool = False
     previous_texts: Sequence[str] = ()
     variables: Mapping[str, Any] = field(default_factory=dict)
     choices: Sequence[Mapping[str, str]] = ()
@@ -123,12 +107,12 @@ class Renderer:
         variant = selection.variant
         text = self._fill(variant.texts[0], selection, ctx.variables)
         parts: list[str] = []
-        if ctx.first_of_turn and ctx.frustrated and response not in NO_ACK:
+        allows = self.wording.allows(response)
+        if ctx.first_of_turn and ctx.frustrated and allows.acknowledgement:
             ack = self._ack(persona, ctx)
             if ack:
                 parts.append(ack)
-        proactive = persona is not None and persona.escalation is Escalation.proactive
-        if ctx.first_of_turn and ctx.offer_phone and proactive and response not in NO_PHONE_LINE:
+        if ctx.first_of_turn and ctx.phone_line and allows.phone_line:
             line = self.wording.select(PHONE_LINE, persona=persona, language=language)
             if line is not None:
                 parts.append(self._fill(line.variant.texts[0], line))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
-from bot.devstack import Stack, StackError, post_json
+from bot.core.settings import PROJECT_ROOT
+from devtools.stack import Stack, StackError, post_json
 
 from .fake_twilio import FakeTwilio
 

@@ -7,9 +7,9 @@ import uuid
 import pytest
 import yaml
 
-from bot.bank import load_bank_info
-from bot.config import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
-from bot.personas import load_catalogue
+from bot.core.bank import load_bank_info
+from bot.core.settings import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
+from bot.persona.catalogue import load_catalogue
 from bot.wording import RenderContext, Renderer, load_wording
 
 from .conftest import Stack

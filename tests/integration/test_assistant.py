@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from bot.bank import load_bank_info
-from bot.config import Settings
+from bot.core.bank import load_bank_info
+from bot.core.settings import Settings
 
 from .conftest import Stack, post_json
 

@@ -13,8 +13,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from bot.bank import load_bank_info
-from bot.config import Settings
+from bot.core.bank import load_bank_info
+from bot.core.settings import Settings
 
 from .conftest import Stack
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.staff import resume_conversation
+from bot.handoff.rasa_api import resume_conversation
 from bot.store.db import Database
 from bot.store.models import Handoff
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from bot.config import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from bot.store.db import Database
 from bot.store.models import Handoff
-from bot.testing.postgres import PostgresServer, PostgresUnavailable, start_postgres
+from devtools.postgres import PostgresServer, PostgresUnavailable, start_postgres
 
 from .conftest import MODEL, Stack, StackError
 from .test_handoffs import responses

@@ -9,8 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.persona import ValidatePersonaSlots
-from bot.assessment import CUES_KEY, SLOT_NAMES, conversation_from_events
-from bot.cues import CueExtractor
+from bot.persona.assessment import CUES_KEY, SLOT_NAMES, conversation_from_events
+from bot.persona.cues import CueExtractor
 
 DOMAIN: dict[str, Any] = {"slots": {name: {} for name in (*SLOT_NAMES, "customer_profile")}}
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.bank import BankConfigError, load_bank_info
-from bot.config import DEFAULT_BANK_CONFIG, Settings
+from bot.core.bank import BankConfigError, load_bank_info
+from bot.core.settings import DEFAULT_BANK_CONFIG, Settings
 
 VALID = """
 bank_name: Test Bank

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import (
+from bot.core.settings import DEFAULT_BANK_CONFIG
+from bot.handoff.service import (
     ServiceConfigError,
     Window,
     callback_windows,
@@ -19,7 +20,6 @@ from bot.callbacks import (
     policy_from_mapping,
     window_label,
 )
-from bot.config import DEFAULT_BANK_CONFIG
 
 LONDON = ZoneInfo("Europe/London")
 PARIS = ZoneInfo("Europe/Paris")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cues import CueExtractor, MessageCues
+from bot.persona.cues import CueExtractor, MessageCues
 
 
 @pytest.mark.parametrize(

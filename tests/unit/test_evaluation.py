@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.assessment import PersonaEngine
-from bot.config import PROJECT_ROOT
-from bot.cues import CueExtractor
-from bot.evaluation import EvaluationFileError, evaluate, load_conversations
+from bot.core.settings import PROJECT_ROOT
+from bot.persona.assessment import PersonaEngine
+from bot.persona.cues import CueExtractor
+from bot.persona.evaluation import EvaluationFileError, evaluate, load_conversations
 
 SAMPLE = """
 version: 1

@@ -16,15 +16,15 @@ from actions.handoff import (
     ActionAskCallbackNumber,
     ActionAskCallbackWindow,
     ActionBookCallback,
-    ActionEscalate,
+    ActionHandOver,
     ActionOfferMoreHelp,
     ActionRephrase,
     ActionSessionStart,
     ValidateCallbackForm,
 )
-from bot.assessment import CUES_KEY
-from bot.cues import CueExtractor
-from bot.personas import load_catalogue
+from bot.persona.assessment import CUES_KEY
+from bot.persona.catalogue import load_catalogue
+from bot.persona.cues import CueExtractor
 from bot.store.db import Database
 from bot.store.repository import HandoffRepository
 from bot.store.seed import parse_seed, seed_customers
@@ -212,12 +212,12 @@ async def test_quick_mobile_asking_for_a_person_gets_live_chat_not_the_phone(
         "persona_evidence": ["casual: 'lol'"],
         "language": "en",
     }
-    messages, out = await run(ActionEscalate(), tracker(events, slots, sender="qm-1"))
+    messages, out = await run(ActionHandOver(), tracker(events, slots, sender="qm-1"))
     assert [m["response"] for m in messages] == ["utter_live_chat_handoff"]
     assert messages[0]["wait_minutes"] == 8 and messages[0]["reference"].startswith("LC-")
     assert out[-1]["event"] == "pause"
     set_slots = slot_events(out)
-    assert set_slots["escalation_route"] == "live_chat"
+    assert set_slots["handoff_route"] == "live_chat"
     with database.session() as s:
         row = HandoffRepository(s).get(messages[0]["reference"])
         assert row.kind.value == "live_chat" and row.persona == "quick_mobile" and row.sender_id == "qm-1"
@@ -231,9 +231,9 @@ async def test_phone_first_asking_for_a_person_gets_the_callback_form(
     database: Database, extractor: CueExtractor
 ) -> None:
     events = [user(extractor, "I'd like to speak to someone please", "request_human")]
-    messages, out = await run(ActionEscalate(), tracker(events, {"persona": "phone_first"}))
+    messages, out = await run(ActionHandOver(), tracker(events, {"persona": "phone_first"}))
     assert messages == []
-    assert slot_events(out)["escalation_route"] == "callback"
+    assert slot_events(out)["handoff_route"] == "callback"
     with database.session() as s:
         assert HandoffRepository(s).queue() == []
 
@@ -243,9 +243,9 @@ async def test_customer_with_a_hearing_need_asking_for_a_call_gets_a_person_in_w
 ) -> None:
     events = [user(extractor, "can you call me", "request_phone_call")]
     slots = {"persona": "phone_first", "customer_profile": {"accessibility_needs": ["hearing"]}}
-    messages, out = await run(ActionEscalate(), tracker(events, slots))
+    messages, out = await run(ActionHandOver(), tracker(events, slots))
     assert [m["response"] for m in messages] == ["utter_no_call_alternative", "utter_live_chat_handoff"]
-    assert slot_events(out)["escalation_route"] == "live_chat"
+    assert slot_events(out)["handoff_route"] == "live_chat"
 
 
 async def test_live_chat_with_the_database_down_is_spooled_and_the_customer_told(
@@ -257,7 +257,7 @@ async def test_live_chat_with_the_database_down_is_spooled_and_the_customer_told
     monkeypatch.setenv("HANDOFF_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setattr(handoff_actions, "_now", lambda: MONDAY_MORNING)
     events = [user(extractor, "human please", "request_human")]
-    messages, out = await run(ActionEscalate(), tracker(events, {"persona": "quick_mobile"}))
+    messages, out = await run(ActionHandOver(), tracker(events, {"persona": "quick_mobile"}))
     assert [m["response"] for m in messages] == ["utter_live_chat_handoff", "utter_handoff_delayed"]
     assert out[-1]["event"] == "pause"
     assert len(list((tmp_path / "spool").glob("*.json"))) == 1
@@ -346,7 +346,7 @@ async def test_booking_writes_the_callback_and_confirms_with_a_reference(
         "persona": "phone_first",
         "language": "en",
         "customer_ref": "C-1001",
-        "escalation_reason": "accepted the callback offer (phone_first prefers the phone: offered proactively)",
+        "handoff_reason": "accepted the callback offer (phone_first prefers the phone: offered proactively)",
         "callback_number": "+447911123456",
         "callback_number_display": "+44 7911 123456",
         "callback_window": "2026-11-23T11:00:00+00:00/2026-11-23T13:00:00+00:00",
@@ -371,9 +371,9 @@ async def test_asking_to_be_called_gives_our_numbers_then_the_callback_form(
     database: Database, extractor: CueExtractor
 ) -> None:
     events = [user(extractor, "what number can I call you on", "request_phone_call")]
-    messages, out = await run(ActionEscalate(), tracker(events, {"persona": "default"}))
+    messages, out = await run(ActionHandOver(), tracker(events, {"persona": "default"}))
     assert [m["response"] for m in messages] == ["utter_callback_intro"]
-    assert slot_events(out)["escalation_route"] == "callback"
+    assert slot_events(out)["handoff_route"] == "callback"
 
 
 # --- answers the form cannot use ---------------------------------------------------------

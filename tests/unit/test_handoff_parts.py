@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 from bot.__main__ import main as cli
-from bot.cues import CueExtractor
-from bot.escalation import choose_human_route, phone_blocked
-from bot.handoff import REFERENCE_ALPHABET, HandoffRequest, new_reference
-from bot.personas import Catalogue
-from bot.profile import Profile, ProfileError
-from bot.staff import RasaApiError, resume_conversation
+from bot.handoff.rasa_api import RasaApiError, resume_conversation
+from bot.handoff.request import REFERENCE_ALPHABET, HandoffRequest, new_reference
+from bot.handoff.transcript import build_transcript
+from bot.persona.catalogue import PersonaCatalogue
+from bot.persona.cues import CueExtractor
+from bot.persona.phone_offer import choose_human_route, phone_blocked
+from bot.persona.profile import Profile, ProfileError
 from bot.store.seed import SeedError, parse_seed
-from bot.transcript import build_transcript
 
 PERSONAS = ["quick_mobile", "phone_first", "time_pressed", "technical", "default"]
 
@@ -69,7 +69,7 @@ def test_transcript_has_both_sides_timestamps_channel_and_redaction() -> None:
     assert transcript[1]["buttons"] == ["Yes"]
 
 
-def test_routes_to_a_person(catalogue: Catalogue, extractor: CueExtractor) -> None:
+def test_routes_to_a_person(catalogue: PersonaCatalogue, extractor: CueExtractor) -> None:
     msgs = [extractor.extract("I want to talk to a person")]
     assert (
         choose_human_route("phone_first", messages=msgs, profile=None, catalogue=catalogue)[0] == "callback"
@@ -211,9 +211,9 @@ def test_resume_reports_an_unreachable_rasa_clearly() -> None:
 
 
 def test_run_time_choices_become_numbered_options_on_sms() -> None:
-    from bot.bank import load_bank_info
-    from bot.config import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
-    from bot.personas import load_catalogue
+    from bot.core.bank import load_bank_info
+    from bot.core.settings import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
+    from bot.persona.catalogue import load_catalogue
     from bot.wording import RenderContext, Renderer, load_wording
 
     personas = load_catalogue(DEFAULT_PERSONAS_FILE, compile_patterns=False)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.assessment import Assessment, PersonaEngine
-from bot.cues import CueExtractor, MessageCues
-from bot.inference import PersonaInferrer
-from bot.personas import Catalogue
-from bot.profile import Profile, ProfileError
+from bot.persona.assessment import Assessment, PersonaEngine
+from bot.persona.catalogue import PersonaCatalogue
+from bot.persona.cues import CueExtractor, MessageCues
+from bot.persona.inference import PersonaInferrer
+from bot.persona.profile import Profile, ProfileError
 
 
 def assess(
@@ -131,7 +131,9 @@ def test_no_demographic_profile_field_is_accepted() -> None:
     assert Profile.from_mapping({"age": 81, "gender": "f"}) == Profile()
 
 
-def test_inferrer_declares_scores_for_every_persona(catalogue: Catalogue, extractor: CueExtractor) -> None:
+def test_inferrer_declares_scores_for_every_persona(
+    catalogue: PersonaCatalogue, extractor: CueExtractor
+) -> None:
     estimate = PersonaInferrer(catalogue).infer([extractor.extract("hi")])
     assert set(estimate.scores) == set(catalogue.ids)
     assert estimate.persona == "default"

@@ -3,8 +3,8 @@ from __future__ import annotations
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.bank import load_bank_info
-from bot.config import DEFAULT_BANK_CONFIG, PROJECT_ROOT
+from bot.core.bank import load_bank_info
+from bot.core.settings import DEFAULT_BANK_CONFIG, PROJECT_ROOT
 from bot.rasa.nlg import PersonaNLG
 
 from .test_wording import RUNTIME_VARIABLES

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_PERSONAS_FILE, PROJECT_ROOT
-from bot.personas import Catalogue, CatalogueError, Escalation, parse_catalogue
+from bot.core.settings import DEFAULT_PERSONAS_FILE, PROJECT_ROOT
+from bot.persona.catalogue import CatalogueError, Escalation, PersonaCatalogue, parse_catalogue
 
 SHIPPED = DEFAULT_PERSONAS_FILE.read_text(encoding="utf-8")
 FILE = Path("personas.yml")
@@ -21,7 +21,7 @@ def _errors(text: str) -> list[str]:
     return [str(i) for i in err.value.issues]
 
 
-def test_shipped_catalogue_has_the_fixed_personas(catalogue: Catalogue) -> None:
+def test_shipped_catalogue_has_the_fixed_personas(catalogue: PersonaCatalogue) -> None:
     assert catalogue.ids == ["quick_mobile", "phone_first", "time_pressed", "technical", "default"]
     assert catalogue.settings.languages == ["en", "es", "fr"]
     assert catalogue.persona("phone_first").escalation is Escalation.proactive
@@ -31,7 +31,7 @@ def test_shipped_catalogue_has_the_fixed_personas(catalogue: Catalogue) -> None:
     assert catalogue.fallback.id == "default"
 
 
-def test_every_lexicon_signal_has_phrases_in_every_language(catalogue: Catalogue) -> None:
+def test_every_lexicon_signal_has_phrases_in_every_language(catalogue: PersonaCatalogue) -> None:
     for name, signal in catalogue.signals.items():
         for lang in catalogue.settings.languages:
             assert signal.phrase_items(lang), f"signal {name} has no {lang} phrases"

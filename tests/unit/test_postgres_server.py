@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from bot.testing.postgres import PostgresServer
+from devtools.postgres import PostgresServer
 
 
 @pytest.fixture()

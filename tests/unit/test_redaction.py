@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.redaction import (
+from bot.handoff.redaction import (
     REDACTED_CARD,
     REDACTED_CODE,
     REDACTED_IBAN,

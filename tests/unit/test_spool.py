@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.handoff import HandoffRequest
+from bot.handoff.request import HandoffRequest
 from bot.store.db import Database
 from bot.store.repository import HandoffRepository
 from bot.store.spool import HandoffWriter, Spool, import_spool
-from bot.testing.postgres import PostgresServer, PostgresUnavailable, start_postgres
+from devtools.postgres import PostgresServer, PostgresUnavailable, start_postgres
 
 
 def request(kind: str = "live_chat") -> HandoffRequest:

@@ -12,9 +12,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from bot.handoff import HandoffRequest
+from bot.handoff.request import HandoffRequest
 from bot.store.db import Database
-from bot.store.models import Base, HandoffStatus, IdentityChannel
+from bot.core.channels import IdentityKind
+from bot.store.models import Base, HandoffStatus
 from bot.store.repository import (
     CustomerRepository,
     HandoffRepository,
@@ -24,7 +25,7 @@ from bot.store.repository import (
     resolve_identity,
 )
 from bot.store.seed import parse_seed, seed_customers
-from bot.testing.postgres import PostgresServer
+from devtools.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PERSONAS = ["quick_mobile", "phone_first", "time_pressed", "technical", "default"]
@@ -166,13 +167,13 @@ def test_customers_from_the_seed_file_and_their_profile(db: Database) -> None:
     created, updated = seed_customers(db, records)
     assert (created, updated) == (len(records), 0)
     assert seed_customers(db, records) == (0, len(records)), "seeding again updates, never duplicates"
-    view = find_customer(db, IdentityChannel.phone, "+447911123456")
+    view = find_customer(db, IdentityKind.phone, "+447911123456")
     assert view is not None and view.customer_ref == "C-1001"
     assert view.profile["contact_history"] == {"phone": 9, "branch": 2, "chat": 1}
     assert view.profile["accessibility_needs"] == ["vision"]
     assert view.phone == "+447911123456"
-    assert find_customer(db, IdentityChannel.web, "lucia.g").profile["preferred_language"] == "es"  # type: ignore[union-attr]
-    assert find_customer(db, IdentityChannel.web, "nobody") is None
+    assert find_customer(db, IdentityKind.web, "lucia.g").profile["preferred_language"] == "es"  # type: ignore[union-attr]
+    assert find_customer(db, IdentityKind.web, "nobody") is None
     with db.session() as s:
         assert CustomerRepository(s).by_identity("telegram", "481516234").customer_ref == "C-1004"
 
@@ -194,10 +195,10 @@ def test_persona_correction_links_handoff_and_customer(db: Database) -> None:
 
 
 def test_resolve_identity_from_session_metadata() -> None:
-    assert resolve_identity("abc", {"customer_id": " sam.k "}) == (IdentityChannel.web, "sam.k")
-    assert resolve_identity("481516234", {"channel": "telegram"}) == (IdentityChannel.telegram, "481516234")
+    assert resolve_identity("abc", {"customer_id": " sam.k "}) == (IdentityKind.web, "sam.k")
+    assert resolve_identity("481516234", {"channel": "telegram"}) == (IdentityKind.telegram, "481516234")
     assert resolve_identity("x", {"channel": "twilio", "phone": "whatsapp:+447911123456"}) == (
-        IdentityChannel.phone,
+        IdentityKind.phone,
         "+447911123456",
     )
     assert resolve_identity("x", {"channel": "twilio", "phone": "not a number"}) is None

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.bank import load_bank_info
-from bot.config import DEFAULT_BANK_CONFIG, PROJECT_ROOT
-from bot.cues import CueExtractor
-from bot.personas import Catalogue
+from bot.core.bank import load_bank_info
+from bot.core.settings import DEFAULT_BANK_CONFIG, PROJECT_ROOT
+from bot.persona.catalogue import PersonaCatalogue
+from bot.persona.cues import CueExtractor
 from bot.wording import (
     RenderContext,
     Renderer,
@@ -25,7 +25,7 @@ from bot.wording import (
     map_numeric_reply,
     output_format,
 )
-from bot.wording.channels import LIMITS, split_text
+from bot.wording.formatting import LIMITS, split_text
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 RESPONSES = DOMAIN["responses"]
@@ -41,7 +41,7 @@ GOLDEN_RESPONSES = [
 
 
 @pytest.fixture(scope="module")
-def renderer(catalogue: Catalogue) -> Renderer:
+def renderer(catalogue: PersonaCatalogue) -> Renderer:
     wording = load_wording(PROJECT_ROOT / "data" / "wording", personas=catalogue, domain_responses=RESPONSES)
     return Renderer(wording=wording, bank=load_bank_info(DEFAULT_BANK_CONFIG), personas=catalogue)
 
@@ -65,7 +65,7 @@ def render(renderer: Renderer, response: str, **ctx: Any) -> dict[str, Any]:
     return message
 
 
-def test_catalogue_is_complete(renderer: Renderer, catalogue: Catalogue) -> None:
+def test_catalogue_is_complete(renderer: Renderer, catalogue: PersonaCatalogue) -> None:
     errors, _ = check_completeness(renderer.wording, responses=RESPONSES, personas=catalogue)
     assert errors == []
 
@@ -102,7 +102,7 @@ def test_personas_get_visibly_different_answers(renderer: Renderer) -> None:
     assert "1." in texts["phone_first"], "patient numbered steps"
 
 
-def test_fallback_order(tmp_path: Path, catalogue: Catalogue) -> None:
+def test_fallback_order(tmp_path: Path, catalogue: PersonaCatalogue) -> None:
     (tmp_path / "en.yml").write_text(
         yaml.safe_dump(
             {
@@ -160,7 +160,7 @@ def test_fallback_order(tmp_path: Path, catalogue: Catalogue) -> None:
     ],
 )
 def test_malformed_wording_is_rejected(
-    tmp_path: Path, catalogue: Catalogue, body: dict[str, Any], message: str
+    tmp_path: Path, catalogue: PersonaCatalogue, body: dict[str, Any], message: str
 ) -> None:
     (tmp_path / "en.yml").write_text(yaml.safe_dump(body))
     with pytest.raises(WordingError) as err:

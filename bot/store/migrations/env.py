@@ -1,11 +1,11 @@
 """Alembic environment: the URL comes from the caller (bot.store.db.alembic_config) or,
-for the ``alembic`` command line, from ``DATABASE_URL`` via bot.config.Settings."""
+for the ``alembic`` command line, from ``DATABASE_URL`` via bot.core.settings.Settings."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from bot.config import Settings
+from bot.core.settings import Settings
 from bot.store.db import create_engine
 from bot.store.models import Base
 

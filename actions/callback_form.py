@@ -1,0 +1,232 @@
+"""The callback form: ask for the number and a time, validate them, book the callback.
+
+``callback_form`` asks for ``callback_number``, ``callback_window`` and
+``callback_consent``; ``validate_callback_form`` reads the answers (``bot.core.phones``,
+``bot.handoff.windows``); ``action_book_callback`` writes the handoff. After
+``service.callback_attempts`` unusable answers to one question the form stops and the
+customer is passed to a person in the chat instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from actions.live_chat import start_live_chat
+from bot.core.phones import parse_callback_number
+from bot.handoff.request import request_from_conversation
+from bot.handoff.routing import form_gave_up
+from bot.handoff.windows import Window, WindowOption, callback_windows, parse_window_choice, window_label
+
+logger = logging.getLogger(__name__)
+
+
+class ActionAskCallbackNumber(common.UsesServices, Action):
+    """Asks for the number, offering the one the bank knows when there is one."""
+
+    def name(self) -> str:
+        return "action_ask_callback_number"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        known = common.known_callback_number(self.services, tracker)
+        if known is not None:
+            dispatcher.utter_message(response="utter_ask_callback_number_known", known_number=known.display)
+        else:
+            dispatcher.utter_message(response="utter_ask_callback_number")
+        return []
+
+
+class ActionAskCallbackWindow(common.UsesServices, Action):
+    """Offers the next callback windows inside business hours, in the customer's timezone."""
+
+    def name(self) -> str:
+        return "action_ask_callback_window"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        services = self.services
+        now = services.now()
+        tz = services.timezone(common.profile(tracker).timezone)
+        language = tracker.get_slot("language")
+        options = [
+            WindowOption(w, window_label(w, tz=tz, language=language, now=now))
+            for w in callback_windows(services.policy, now)
+        ]
+        dispatcher.utter_message(
+            response="utter_ask_callback_window",
+            choices=[{"title": o.label, "payload": o.label} for o in options],
+            timezone_name=str(tz),
+        )
+        return [SlotSet("callback_window_options", [o.to_json() for o in options])]
+
+
+class ValidateCallbackForm(common.UsesServices, FormValidationAction):
+    """Validates the callback answers; after ``attempts`` unusable answers to one question
+    (``bank.yml`` ``service.callback_attempts``) it stops the form instead of asking again,
+    and ``action_book_callback`` passes the customer to a person."""
+
+    def name(self) -> str:
+        return "validate_callback_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if common.invalid_answers(tracker) >= self.services.policy.attempts:
+            return []  # the form ends here (requested_slot None)
+        return domain_slots
+
+    def _refuse(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str
+    ) -> dict[str, Any]:
+        count = common.invalid_answers(tracker) + 1
+        if count < self.services.policy.attempts:
+            dispatcher.utter_message(response=response)
+        else:
+            logger.info(
+                "callback.not_understood sender=%s slot=%s answers=%d", tracker.sender_id, slot, count
+            )
+        return {slot: None, common.INVALID_ANSWERS_SLOT: count}
+
+    async def validate_callback_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        services = self.services
+        known = common.known_callback_number(services, tracker)
+        number = known if common.intent(tracker) == "affirm" else None
+        if number is None and isinstance(value, str):
+            number = parse_callback_number(value, known=known, default_region=services.policy.default_region)
+        if number is None:
+            return self._refuse(dispatcher, tracker, "callback_number", "utter_callback_number_invalid")
+        return {
+            "callback_number": number.e164,
+            "callback_number_display": number.display,
+            common.INVALID_ANSWERS_SLOT: None,
+        }
+
+    async def validate_callback_window(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        services = self.services
+        now = services.now()
+        tz = services.timezone(common.profile(tracker).timezone)
+        stored = [WindowOption.from_json(o) for o in tracker.get_slot("callback_window_options") or []]
+        options = [o for o in stored if o is not None]
+        chosen = parse_window_choice(
+            str(value or ""),
+            options=[o.window for o in options],
+            labels=[o.label for o in options],
+            policy=services.policy,
+            tz=tz,
+            now=now,
+        )
+        if chosen is None:
+            return self._refuse(dispatcher, tracker, "callback_window", "utter_callback_window_invalid")
+        label = next(
+            (o.label for o in options if o.window == chosen),
+            window_label(chosen, tz=tz, language=tracker.get_slot("language"), now=now),
+        )
+        return {
+            "callback_window": chosen.to_interval(),
+            "callback_window_label": label,
+            common.INVALID_ANSWERS_SLOT: None,
+        }
+
+    async def validate_callback_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"callback_consent": True if value is True else None}
+
+
+class ActionBookCallback(common.UsesServices, Action):
+    """The form is complete: write the callback handoff and confirm with a reference.
+
+    When the form ended because answers could not be used, nothing is booked: the
+    customer gets a person in the chat (a ``live_chat`` handoff).
+    """
+
+    def name(self) -> str:
+        return "action_book_callback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        services = self.services
+        if common.invalid_answers(tracker) >= services.policy.attempts:
+            return await self._not_completed(dispatcher, tracker)
+        window = Window.from_interval(tracker.get_slot("callback_window"))
+        if window is None:
+            logger.error(
+                "callback.bad_window sender=%s window=%r",
+                tracker.sender_id,
+                tracker.get_slot("callback_window"),
+            )
+            return [ActiveLoop(common.CALLBACK_FORM), SlotSet("callback_window", None)]
+        request = request_from_conversation(
+            "callback",
+            reason=tracker.get_slot("handoff_reason") or "asked to be called",
+            sender_id=tracker.sender_id,
+            events=tracker.events,
+            slots=tracker.slots,
+            channel=common.channel(tracker),
+            callback_number=tracker.get_slot("callback_number"),
+            window_start=window.start,
+            window_end=window.end,
+            timezone=str(services.timezone(common.profile(tracker).timezone)),
+        )
+        result = await asyncio.to_thread(services.writer.write, request)
+        common.tell_outcome(
+            dispatcher,
+            result,
+            done_response="utter_callback_booked",
+            callback_number_display=tracker.get_slot("callback_number_display"),
+            callback_window_label=tracker.get_slot("callback_window_label"),
+        )
+        if result.saved and services.policy.hours.is_open(services.now()):
+            dispatcher.utter_message(response="utter_callback_direct_line")
+        events: list[EventType] = [SlotSet(name, None) for name in common.CALLBACK_SLOTS]
+        if result.saved:
+            events.append(SlotSet("handoff_reference", result.reference))
+        return events
+
+    async def _not_completed(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        question = "number" if tracker.get_slot("callback_number") is None else "time"
+        decided = form_gave_up(question, common.invalid_answers(tracker))
+        logger.info("callback.not_completed sender=%s reason=%s", tracker.sender_id, decided.reason)
+        dispatcher.utter_message(response="utter_callback_not_completed")
+        events: list[EventType] = [SlotSet(name, None) for name in common.CALLBACK_SLOTS]
+        events.append(SlotSet("handoff_route", decided.contact))
+        return events + await start_live_chat(dispatcher, tracker, self.services, decided.reason)
+
+
+class ActionCancelCallback(Action):
+    """The customer said no during the callback form: nothing is booked."""
+
+    def name(self) -> str:
+        return "action_cancel_callback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        logger.info(
+            "callback.cancelled sender=%s step=%s", tracker.sender_id, tracker.get_slot("requested_slot")
+        )
+        dispatcher.utter_message(response="utter_callback_cancelled")
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            *(SlotSet(name, None) for name in common.CALLBACK_SLOTS),
+        ]

@@ -1,0 +1,106 @@
+"""Reaching a person: the callback offer after an answer or a failed turn, the answer to
+it, and the handover itself — each applies the route of the latest message
+(``bot.handoff.routing``, stored by ``action_validate_slot_mappings``)."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import common
+from actions.live_chat import start_live_chat
+from bot.handoff.routing import Next, unrouted_handover
+
+logger = logging.getLogger(__name__)
+
+
+class _OfferCallback(Action, ABC):
+    """Says ``lead_response`` (if any), then offers a callback when the route says so; else
+    offers more help (not inside a form, whose question comes next)."""
+
+    lead_response: str | None = None
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if self.lead_response:
+            dispatcher.utter_message(response=self.lead_response)
+        decided = common.stored_route(tracker)
+        if decided is not None and decided.next is Next.offer_callback:
+            logger.info("callback.offered sender=%s reason=%s", tracker.sender_id, decided.reason)
+            dispatcher.utter_message(response="utter_offer_callback")
+            return [SlotSet("callback_offer_pending", True), SlotSet("callback_offered", True)]
+        if not self.lead_response and not tracker.active_loop_name:
+            dispatcher.utter_message(response="utter_anything_else")
+        return [SlotSet("callback_offer_pending", False)]
+
+
+class ActionOfferMoreHelp(_OfferCallback):
+    """After an answer: the callback offer for customers the assistant should offer it to."""
+
+    def name(self) -> str:
+        return "action_offer_more_help"
+
+
+class ActionRephrase(_OfferCallback):
+    """Not understood: ask to rephrase; after repeated failures, offer a callback."""
+
+    lead_response = "utter_default"
+
+    def name(self) -> str:
+        return "action_rephrase"
+
+
+class ActionDeclineCallback(Action):
+    """No to the callback offer: nothing is arranged (and none is offered again)."""
+
+    def name(self) -> str:
+        return "action_decline_callback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        logger.info("callback.declined sender=%s", tracker.sender_id)
+        return [SlotSet("callback_offer_pending", False)]
+
+
+class ActionHandOver(common.UsesServices, Action):
+    """The customer wants a person (or accepted the callback offer): apply the route.
+
+    Sets ``handoff_route``: ``callback`` (the callback form follows, by rule) or
+    ``live_chat`` (the handoff is written here and the assistant pauses).
+    """
+
+    def name(self) -> str:
+        return "action_hand_over"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        decided = common.stored_route(tracker)
+        if decided is None or not decided.hands_over:
+            logger.warning(
+                "handoff.unrouted sender=%s next=%s", tracker.sender_id, decided.next if decided else None
+            )
+            decided = unrouted_handover(decided.phone if decided else None)
+        logger.info(
+            "handoff.route sender=%s next=%s reason=%s", tracker.sender_id, decided.next.value, decided.reason
+        )
+        if decided.lead_response:
+            dispatcher.utter_message(response=decided.lead_response)
+        events: list[EventType] = [
+            SlotSet("callback_offer_pending", False),
+            SlotSet("handoff_route", decided.contact),
+            SlotSet("handoff_reason", decided.reason),
+        ]
+        if decided.contact == "live_chat":
+            events += await start_live_chat(dispatcher, tracker, self.services, decided.reason)
+        return events

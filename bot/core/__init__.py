@@ -1,0 +1,2 @@
+"""What every part of the plugin shares: settings from the environment, the bank's facts and
+the channel vocabulary."""

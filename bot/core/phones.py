@@ -1,0 +1,88 @@
+"""Phone numbers: reading them from what customers type and from channel addresses, and
+which numbers the bank may ring back (``phonenumbers``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    e164: str
+    display: str  # international format, for reading back to the customer
+    region: str | None = None  # GB, ES…: read the customer's national numbers the same way
+
+
+# Numbers the bank never rings back: the call would cost the bank (premium rate, shared
+# cost — a known way to make a callback service pay a third party) or reach no person.
+NOT_CALLABLE = frozenset(
+    {
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.PAGER,
+        phonenumbers.PhoneNumberType.UAN,
+        phonenumbers.PhoneNumberType.VOICEMAIL,
+    }
+)
+
+
+def parse_phone(text: str, *, region: str, for_callback: bool = False) -> PhoneNumber | None:
+    """The first valid phone number in ``text`` (``whatsapp:`` prefixes allowed), or None.
+
+    Args:
+        text: what the customer typed, or a channel's sender address.
+        region: the region of numbers written without a country code.
+        for_callback: also refuse numbers the bank does not ring (``NOT_CALLABLE``).
+    """
+    cleaned = text.removeprefix("whatsapp:").strip()
+    for match in phonenumbers.PhoneNumberMatcher(cleaned, region):
+        number = match.number
+        if phonenumbers.is_valid_number(number) and not (
+            for_callback and phonenumbers.number_type(number) in NOT_CALLABLE
+        ):
+            home = phonenumbers.region_code_for_number(number)
+            return PhoneNumber(
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+                home if home and home != "ZZ" else None,
+            )
+    return None
+
+
+def parse_callback_number(text: str, *, known: PhoneNumber | None, default_region: str) -> PhoneNumber | None:
+    """A number the bank can ring back, from what the customer typed.
+
+    Without a country code, a number is read as one of the customer's own country (the
+    region of ``known``, the number they text from or the one on their profile) first,
+    then as one of ``default_region`` (the bank's).
+    """
+    regions = [r for r in (known.region if known else None, default_region) if r]
+    for region in dict.fromkeys(regions):
+        number = parse_phone(text, region=region, for_callback=True)
+        if number is not None:
+            return number
+    return None
+
+
+def sender_number(
+    metadata: Mapping[str, Any] | None, *, region: str, for_callback: bool = False
+) -> PhoneNumber | None:
+    """The number an SMS or WhatsApp message came from (Twilio's ``From``, in the metadata)."""
+    metadata = metadata or {}
+    phone = metadata.get("phone")
+    if metadata.get("channel") != "twilio" or not isinstance(phone, str):
+        return None
+    return parse_phone(phone, region=region, for_callback=for_callback)
+
+
+def known_number(metadata: Mapping[str, Any] | None, stored: Any, *, region: str) -> PhoneNumber | None:
+    """A number the bank may ring: the one the customer texts from, else the one on their
+    profile (``stored``, E.164); None when neither is a callable number."""
+    sender = sender_number(metadata, region=region, for_callback=True)
+    if sender is not None:
+        return sender
+    return parse_phone(stored, region=region, for_callback=True) if isinstance(stored, str) else None

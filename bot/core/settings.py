@@ -1,0 +1,53 @@
+"""Settings from the environment, read in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BANK_CONFIG = PROJECT_ROOT / "bank.yml"
+DEFAULT_PERSONAS_FILE = PROJECT_ROOT / "personas.yml"
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_VAR_DIR / 'bank.db'}"
+DEFAULT_SPOOL_DIR = DEFAULT_VAR_DIR / "spool"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the plugin finds its configuration files.
+
+    Attributes:
+        bank_config: YAML file with the bank's name, phone numbers and hours
+            (``BANK_CONFIG``).
+        personas_file: the persona catalogue (``PERSONAS_FILE``).
+        database_url: SQLAlchemy URL of the plugin's database — customers, handoffs,
+            persona corrections (``DATABASE_URL``; SQLite in ``var/`` by default,
+            ``postgresql+psycopg2://…`` in production).
+        spool_dir: where handoffs wait when the database cannot take them
+            (``HANDOFF_SPOOL_DIR``); imported on the next start.
+        rasa_url: the Rasa server's HTTP API, for staff tooling (``RASA_URL``).
+        rasa_token: token for Rasa's HTTP API when it was started with one
+            (``RASA_AUTH_TOKEN``).
+    """
+
+    bank_config: Path = DEFAULT_BANK_CONFIG
+    personas_file: Path = DEFAULT_PERSONAS_FILE
+    database_url: str = DEFAULT_DATABASE_URL
+    spool_dir: Path = DEFAULT_SPOOL_DIR
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            bank_config=Path(env.get("BANK_CONFIG") or DEFAULT_BANK_CONFIG),
+            personas_file=Path(env.get("PERSONAS_FILE") or DEFAULT_PERSONAS_FILE),
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            spool_dir=Path(env.get("HANDOFF_SPOOL_DIR") or DEFAULT_SPOOL_DIR),
+            rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT') or 5005}",
+            rasa_token=env.get("RASA_AUTH_TOKEN") or None,
+        )

@@ -1,0 +1,7 @@
+"""The handoff side: passing a conversation to staff, as a phone callback or a live chat.
+
+``routing`` (what happens after a customer message), ``request`` (what a handoff carries),
+``transcript`` and ``redaction``, ``service`` (business hours and live-chat waits),
+``windows`` (callback times), ``phones`` (callback numbers), ``rasa_api`` (resuming the
+assistant) and ``cli`` (the staff commands).
+"""

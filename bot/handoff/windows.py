@@ -1,0 +1,198 @@
+"""Callback time windows: which to offer, how to label them for the customer, how to read
+the customer's choice, and how a window is kept in a slot between turns.
+
+Reads: the service policy (``bot.handoff.service``), "now", the customer's timezone and
+language. Writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.handoff.service import ServicePolicy
+
+FALLBACK_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A callback time window (UTC-aware datetimes); ``asap`` for "as soon as possible"."""
+
+    start: dt.datetime
+    end: dt.datetime
+    asap: bool = False
+
+    def to_interval(self) -> str:
+        """The window as an ISO 8601 time interval (``start/end``), for a text slot."""
+        return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
+    @classmethod
+    def from_interval(cls, text: Any) -> Window | None:
+        """Rebuild from ``to_interval`` output; None when missing or malformed."""
+        if not isinstance(text, str) or text.count("/") != 1:
+            return None
+        start, end = text.split("/")
+        return cls.from_json({"start": start, "end": end})
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe form, for a slot."""
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "asap": self.asap}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Window | None:
+        """Rebuild from ``to_json`` output; None when missing or malformed."""
+        if not isinstance(data, Mapping):
+            return None
+        try:
+            start = dt.datetime.fromisoformat(data["start"])
+            end = dt.datetime.fromisoformat(data["end"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if start.tzinfo is None or end.tzinfo is None or end <= start:
+            return None
+        return cls(start, end, bool(data.get("asap")))
+
+
+@dataclass(frozen=True)
+class WindowOption:
+    """A window offered to the customer with the label they saw."""
+
+    window: Window
+    label: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.window.to_json(), "label": self.label}
+
+    @classmethod
+    def from_json(cls, data: Any) -> WindowOption | None:
+        window = Window.from_json(data)
+        label = data.get("label") if isinstance(data, Mapping) else None
+        return cls(window, label) if window is not None and isinstance(label, str) else None
+
+
+def callback_windows(policy: ServicePolicy, now: dt.datetime) -> list[Window]:
+    """The windows to offer: "as soon as possible" while open, then whole-hour windows."""
+    earliest = now + policy.lead
+    asap: list[Window] = []
+    if policy.hours.is_open(now) and policy.hours.is_open(earliest):
+        span_end = next(end for start, end in policy.hours.spans(now) if start <= now < end)
+        asap.append(Window(now, min(now + policy.window, span_end), asap=True))
+    regular: list[Window] = []
+    for span_start, span_end in policy.hours.spans(earliest):
+        local = span_start.astimezone(policy.timezone)
+        start = local.replace(minute=0, second=0, microsecond=0)
+        if start < local:
+            start += dt.timedelta(hours=1)
+        while start + policy.window <= span_end and len(regular) < policy.options:
+            regular.append(Window(start, start + policy.window))
+            start += policy.window
+        if len(regular) >= policy.options:
+            break
+    return asap + regular
+
+
+_DAY_WORDS = {
+    "en": ("Today", "Tomorrow", ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")),
+    "es": ("Hoy", "Mañana", ("lun.", "mar.", "mié.", "jue.", "vie.", "sáb.", "dom.")),
+    "fr": ("Aujourd'hui", "Demain", ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")),
+}
+_ASAP_LABEL = {
+    "en": "As soon as possible (by {end})",
+    "es": "Lo antes posible (antes de las {end})",
+    "fr": "Dès que possible (avant {end})",
+}
+
+
+def _language(language: str | None) -> str:
+    return language if language in _DAY_WORDS else FALLBACK_LANGUAGE
+
+
+def _day(at: dt.datetime, *, language: str, now: dt.datetime) -> str:
+    """``Today``, ``Tomorrow`` or ``Mon 07/12`` for ``at`` (already in the customer's timezone)."""
+    today, tomorrow, names = _DAY_WORDS[language]
+    days = (at.date() - now.astimezone(at.tzinfo).date()).days
+    if days == 0:
+        return today
+    if days == 1:
+        return tomorrow
+    return f"{names[at.weekday()]} {at.day:02d}/{at.month:02d}"
+
+
+def window_label(window: Window, *, tz: ZoneInfo, language: str | None, now: dt.datetime) -> str:
+    """``Today 14:00–16:00`` in the customer's timezone and language."""
+    lang = _language(language)
+    start = window.start.astimezone(tz)
+    end = window.end.astimezone(tz)
+    if window.asap:
+        return _ASAP_LABEL[lang].format(end=end.strftime("%H:%M"))
+    return f"{_day(start, language=lang, now=now)} {start:%H:%M}–{end:%H:%M}"
+
+
+def moment_label(at: dt.datetime, *, tz: ZoneInfo, language: str | None, now: dt.datetime) -> str:
+    """``Tomorrow 08:00`` (when the live chat opens, say) in the customer's timezone and language."""
+    local = at.astimezone(tz)
+    return f"{_day(local, language=_language(language), now=now)} {local:%H:%M}"
+
+
+_ASAP_WORDS = re.compile(
+    r"\b(asap|as soon as possible|now|right away|straight away|soon|cuanto antes|lo antes posible|"
+    r"ahora|ya|enseguida|dès que possible|des que possible|au plus vite|maintenant|tout de suite)\b",
+    re.IGNORECASE,
+)
+_TOMORROW = re.compile(r"\b(tomorrow|mañana|manana|demain)\b", re.IGNORECASE)
+_CLOCK = re.compile(r"\b(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|h\b)?", re.IGNORECASE)
+_INDEX = re.compile(r"^\s*(?:option\s*|opción\s*|opcion\s*)?(\d)\s*[.)]?\s*$", re.IGNORECASE)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("–", "-").replace("—", "-")).strip().casefold()
+
+
+def parse_window_choice(
+    text: str,
+    *,
+    options: Sequence[Window],
+    labels: Sequence[str],
+    policy: ServicePolicy,
+    tz: ZoneInfo,
+    now: dt.datetime,
+) -> Window | None:
+    """The window a customer chose: an option's number or label, "as soon as possible",
+    or a clock time (``3pm``, ``15:00``, ``tomorrow 10h``) inside the business hours."""
+    clean = _norm(text)
+    index = _INDEX.match(clean)
+    if index:
+        n = int(index.group(1))
+        return options[n - 1] if 1 <= n <= len(options) else None
+    for option, label in zip(options, labels, strict=False):
+        if clean == _norm(label):
+            return option
+    clock = _CLOCK.search(clean)
+    if clock is None:
+        if _ASAP_WORDS.search(clean) and options:
+            return options[0]
+        return None
+    hour, minute = int(clock.group(1)), int(clock.group(2) or 0)
+    suffix = (clock.group(3) or "").lower()
+    if suffix == "pm" and hour < 12:
+        hour += 12
+    elif suffix == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        return None
+    local_now = now.astimezone(tz)
+    day = local_now.date() + dt.timedelta(days=1 if _TOMORROW.search(clean) else 0)
+    start = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=tz)
+    if start < now + policy.lead and not _TOMORROW.search(clean):
+        start += dt.timedelta(days=1)
+    if start < now + policy.lead:
+        return None
+    for span_start, span_end in policy.hours.spans(start - dt.timedelta(days=1)):
+        if span_start <= start < span_end:
+            return Window(start, min(start + policy.window, span_end))
+    return None

@@ -1,0 +1,69 @@
+"""``python -m bot personas …``: check a persona catalogue, evaluate on labelled conversations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.core.settings import Settings
+from bot.persona.assessment import PersonaEngine
+from bot.persona.catalogue import CatalogueError, load_catalogue
+from bot.persona.evaluation import EvaluationFileError, evaluate, load_conversations
+
+
+def catalogue_path(value: str | None) -> Path:
+    """The catalogue file given on the command line, else the configured one."""
+    return Path(value) if value else Settings.from_env().personas_file
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    path = catalogue_path(args.file)
+    try:
+        catalogue = load_catalogue(path)
+    except CatalogueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{path}: OK — {len(catalogue.personas)} personas ({', '.join(catalogue.ids)}), "
+        f"{len(catalogue.signals)} signals, languages {', '.join(catalogue.settings.languages)}"
+    )
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    # spaCy and lingua load with the extractor: only for this command.
+    from bot.persona.cues import CueExtractor
+
+    try:
+        catalogue = load_catalogue(catalogue_path(args.personas))
+        conversations = load_conversations(Path(args.file), persona_ids=catalogue.ids)
+    except (CatalogueError, EvaluationFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate(conversations, extractor=CueExtractor(catalogue), engine=PersonaEngine(catalogue))
+    print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report.to_text())
+    if args.check_targets:
+        failed = report.failed_targets()
+        if failed:
+            print("below target: " + "; ".join(failed), file=sys.stderr)
+            return 1
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register the ``personas`` command group on the main parser."""
+    personas = sub.add_parser("personas", help="persona catalogue tools").add_subparsers(
+        dest="personas_command", required=True
+    )
+    check = personas.add_parser("check", help="validate a persona catalogue")
+    check.add_argument("file", nargs="?", help="catalogue file (default: $PERSONAS_FILE or personas.yml)")
+    check.set_defaults(func=_cmd_check)
+    ev = personas.add_parser("evaluate", help="evaluate on labelled conversations")
+    ev.add_argument("file", help="labelled conversations (YAML, see docs/personas.md)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--personas", help="catalogue file (default: $PERSONAS_FILE or personas.yml)")
+    ev.add_argument("--check-targets", action="store_true", help="exit 1 when a metric is below its target")
+    ev.set_defaults(func=_cmd_evaluate)

@@ -1,0 +1,1 @@
+"""The website: the web chat page and its relay to Rasa."""

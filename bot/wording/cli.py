@@ -1,0 +1,49 @@
+"""``python -m bot wording check``: responses missing a language or a persona's variant."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.persona.catalogue import CatalogueError, load_catalogue
+from bot.persona.cli import catalogue_path
+from bot.wording.catalogue import WordingError, check_completeness, load_wording
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    try:
+        personas = load_catalogue(catalogue_path(args.personas), compile_patterns=False)
+        domain = yaml.safe_load(Path(args.domain).read_text(encoding="utf-8")) or {}
+        responses = domain.get("responses") or {}
+        wording = load_wording(Path(args.dir), personas=personas, domain_responses=responses)
+    except (CatalogueError, WordingError, OSError, yaml.YAMLError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    errors, warnings = check_completeness(wording, responses=responses, personas=personas)
+    for line in errors:
+        print(f"missing: {line}")
+    for line in warnings:
+        print(f"variant: {line}")
+    total = len(responses)
+    print(
+        f"{total} responses × {len(wording.languages)} languages: "
+        f"{len(errors)} missing defaults, {len(warnings)} missing variants"
+    )
+    return 1 if errors or (args.strict and warnings) else 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register the ``wording`` command group on the main parser."""
+    wording = sub.add_parser("wording", help="wording catalogue tools").add_subparsers(
+        dest="wording_command", required=True
+    )
+    check = wording.add_parser("check", help="list responses missing a language or a persona's variant")
+    check.add_argument("--dir", default="data/wording", help="wording catalogue folder")
+    check.add_argument("--domain", default="domain.yml")
+    check.add_argument("--personas", help="catalogue file (default: $PERSONAS_FILE or personas.yml)")
+    check.add_argument("--strict", action="store_true", help="also fail on missing variants")
+    check.set_defaults(func=_cmd_check)

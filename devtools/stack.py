@@ -1,0 +1,166 @@
+"""Start the assistant's processes on free loopback ports (integration tests, benchmarks).
+
+``Stack.start(model=...)`` runs the action server, the Rasa server (REST + socket.io, HTTP
+API enabled) and the web chat relay with a private SQLite tracker store, waits until all
+three answer, and ``stop()`` ends them. Logs go to ``<workdir>/log``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.core.settings import PROJECT_ROOT
+from devtools.readiness import wait_ready
+
+DEFAULT_STARTUP_TIMEOUT = 240
+
+
+class StackError(RuntimeError):
+    """A process of the stack did not start; the message includes the end of its log."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def post_json(url: str, body: Any, timeout: float = 60) -> Any:
+    req = urllib.request.Request(  # noqa: S310 (loopback URLs only)
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+        return json.loads(resp.read())
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    rasa_url: str = ""
+    action_url: str = ""
+    web_url: str = ""
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.workdir / "tracker.db"
+
+    @property
+    def logs(self) -> Path:
+        return self.workdir / "log"
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        model: Path,
+        workdir: Path,
+        endpoints: Path | None = None,
+        credentials: Path | None = None,
+        env: dict[str, str] | None = None,
+        rasa_args: list[str] | None = None,
+        seed: Path | None = None,
+        timeout: float = DEFAULT_STARTUP_TIMEOUT,
+    ) -> Stack:
+        """Start the servers; the plugin's database (``DATABASE_URL``, default a SQLite file
+        in ``workdir``) is migrated, spooled handoffs imported and ``seed`` loaded first."""
+        stack = cls(workdir)
+        stack.logs.mkdir(parents=True, exist_ok=True)
+        rasa_port, action_port, web_port = free_port(), free_port(), free_port()
+        bin_dir = Path(sys.executable).parent
+        full_env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SANIC_HOST": "127.0.0.1",
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+            "TRACKER_DB": str(stack.tracker_db),
+            "DATABASE_URL": f"sqlite:///{workdir / 'bank.db'}",
+            "HANDOFF_SPOOL_DIR": str(workdir / "spool"),
+            **(env or {}),
+        }
+        stack.env = full_env
+        prepare = [[str(bin_dir / "python"), "-m", "bot", "db", "prepare"]]
+        if seed is not None:
+            prepare.append([str(bin_dir / "python"), "-m", "bot", "db", "seed", str(seed)])
+        for cmd in prepare:
+            done = subprocess.run(
+                cmd, cwd=PROJECT_ROOT, env=full_env, capture_output=True, text=True, check=False
+            )
+            if done.returncode != 0:
+                raise StackError(f"{' '.join(cmd[2:])} failed:\n{done.stdout}{done.stderr}")
+        commands = {
+            "actions": [
+                str(bin_dir / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port),
+            ],
+            "rasa": [
+                str(bin_dir / "python"), "-m", "bot.rasa", "run", "--model", str(model),
+                "--endpoints", str(endpoints or PROJECT_ROOT / "endpoints.yml"),
+                "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
+                "--interface", "127.0.0.1", "--port", str(rasa_port), "--enable-api", *(rasa_args or []),
+            ],
+            "webchat": [
+                str(bin_dir / "python"), "-m", "bot", "webchat", "--port", str(web_port),
+                "--rasa-url", f"http://127.0.0.1:{rasa_port}",
+            ],
+        }  # fmt: skip
+        try:
+            for name, cmd in commands.items():
+                with (stack.logs / f"{name}.log").open("wb") as out:
+                    stack.procs[name] = subprocess.Popen(
+                        cmd, cwd=PROJECT_ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT
+                    )
+            stack.rasa_url = f"http://127.0.0.1:{rasa_port}"
+            stack.action_url = f"http://127.0.0.1:{action_port}"
+            stack.web_url = f"http://127.0.0.1:{web_port}"
+            urls = [f"{stack.rasa_url}/status", f"{stack.action_url}/health", f"{stack.web_url}/"]
+            pending = wait_ready(
+                urls, timeout=timeout, alive=lambda: all(p.poll() is None for p in stack.procs.values())
+            )
+            if pending:
+                raise StackError(f"not answering: {pending}\n{stack.log_tails()}")
+        except BaseException:
+            stack.stop()
+            raise
+        return stack
+
+    def log_tails(self, chars: int = 3000) -> str:
+        parts = []
+        for name in self.procs:
+            text = (self.logs / f"{name}.log").read_text(errors="replace")[-chars:]
+            parts.append(f"--- {name}.log ---\n{text}")
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def rest(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"sender": sender, "message": message}
+        if metadata is not None:
+            body["metadata"] = metadata
+        replies: list[dict[str, Any]] = post_json(f"{self.rasa_url}/webhooks/rest/webhook", body)
+        return replies
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        url = f"{self.rasa_url}/conversations/{sender}/tracker"
+        with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310
+            data: dict[str, Any] = json.loads(resp.read())
+            return data
