@@ -11,8 +11,7 @@ from bot.core.bank import load_bank_info
 from bot.core.settings import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
 from bot.persona.catalogue import load_catalogue
 from bot.wording import RenderContext, Renderer, load_wording
-
-from .conftest import Stack
+from devtools.stack import Stack
 
 pytestmark = pytest.mark.integration
 

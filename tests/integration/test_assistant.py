@@ -12,8 +12,7 @@ import pytest
 
 from bot.core.bank import load_bank_info
 from bot.core.settings import Settings
-
-from .conftest import Stack, post_json
+from devtools.stack import Stack, post_json
 
 pytestmark = pytest.mark.integration
 BANK = load_bank_info(Settings.from_env().bank_config)

@@ -15,8 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.core.bank import load_bank_info
 from bot.core.settings import Settings
-
-from .conftest import Stack
+from devtools.stack import Stack
 
 pytestmark = pytest.mark.integration
 BANK = load_bank_info(Settings.from_env().bank_config)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from bot.handoff.rasa_api import resume_conversation
 from bot.store.db import Database
 from bot.store.models import Handoff
-
-from .conftest import Stack
+from devtools.stack import Stack
+from tests.support import sent_responses
 
 pytestmark = pytest.mark.integration
 
@@ -43,12 +43,6 @@ PHONE_FIRST = {
 }
 
 
-def responses(stack: Stack, sender: str) -> list[str]:
-    """The responses the assistant sent, in order (from the tracker's bot events)."""
-    events = stack.tracker(sender)["events"]
-    return [(e.get("metadata") or {}).get("utter_action", "") for e in events if e["event"] == "bot"]
-
-
 def handoffs(stack: Stack, sender: str) -> list[Handoff]:
     db = Database(stack.env["DATABASE_URL"])
     try:
@@ -69,18 +63,18 @@ def test_phone_first_customer_is_offered_a_callback_and_books_it(stack: Stack, l
     say(stack, sender, lines["first"])
     slots = stack.tracker(sender)["slots"]
     assert (slots["persona"], slots["language"], slots["offer_phone"]) == ("phone_first", language, True)
-    assert responses(stack, sender)[-1] == "utter_offer_callback", responses(stack, sender)
+    assert sent_responses(stack, sender)[-1] == "utter_offer_callback", sent_responses(stack, sender)
 
     say(stack, sender, lines["yes"])
-    assert responses(stack, sender)[-1] == "utter_ask_callback_number"
+    assert sent_responses(stack, sender)[-1] == "utter_ask_callback_number"
     window_question = say(stack, sender, lines["number"])
-    assert responses(stack, sender)[-1] == "utter_ask_callback_window"
+    assert sent_responses(stack, sender)[-1] == "utter_ask_callback_window"
     buttons = window_question[-1]["buttons"]
     assert len(buttons) >= 3
     say(stack, sender, buttons[0]["payload"])
-    assert responses(stack, sender)[-1] == "utter_ask_callback_consent"
+    assert sent_responses(stack, sender)[-1] == "utter_ask_callback_consent"
     confirmation = say(stack, sender, lines["consent"])
-    sent = responses(stack, sender)
+    sent = sent_responses(stack, sender)
     assert "utter_callback_booked" in sent[-2:], sent
 
     [row] = handoffs(stack, sender)
@@ -103,7 +97,7 @@ def test_quick_mobile_customer_gets_live_chat_never_the_phone_and_staff_resume_t
     meta = {"channel": "telegram"}
     stack.rest(sender, "hey my card got declined again lol can u check pls 🙏", metadata=meta)
     stack.rest(sender, "can i talk to a human pls", metadata=meta)
-    sent = responses(stack, sender)
+    sent = sent_responses(stack, sender)
     assert sent[-1] in ("utter_live_chat_handoff", "utter_live_chat_closed"), sent
     assert "utter_offer_callback" not in sent and "utter_ask_callback_number" not in sent
     slots = stack.tracker(sender)["slots"]
@@ -127,7 +121,7 @@ def test_known_customer_is_recognised_from_the_website_login(stack: Stack) -> No
     assert slots["customer_ref"] == "C-1005"
     assert slots["customer_profile"]["accessibility_needs"] == ["hearing"]
     stack.rest(sender, "can you phone me about my card", metadata={"channel": "socketio"})
-    sent = responses(stack, sender)
+    sent = sent_responses(stack, sender)
     assert "utter_no_call_alternative" in sent, sent
     assert "utter_ask_callback_number" not in sent, "never a call for a hearing need"
     [row] = handoffs(stack, sender)
@@ -137,16 +131,19 @@ def test_known_customer_is_recognised_from_the_website_login(stack: Stack) -> No
 def test_customer_can_cancel_the_callback_form(stack: Stack) -> None:
     sender = f"cancel-{uuid.uuid4()}"
     say(stack, sender, "Can someone call me back please?")
-    assert responses(stack, sender)[-1] in ("utter_ask_callback_number", "utter_ask_callback_number_known")
+    assert sent_responses(stack, sender)[-1] in (
+        "utter_ask_callback_number",
+        "utter_ask_callback_number_known",
+    )
     say(stack, sender, "no, forget it")
-    assert responses(stack, sender)[-1] == "utter_callback_cancelled"
+    assert sent_responses(stack, sender)[-1] == "utter_callback_cancelled"
     assert stack.tracker(sender)["active_loop"] in ({}, None) or not stack.tracker(sender)["active_loop"].get(
         "name"
     )
     assert handoffs(stack, sender) == []
-    before = len(responses(stack, sender))
+    before = len(sent_responses(stack, sender))
     say(stack, sender, "my new card still hasn't arrived")
-    after = responses(stack, sender)[before:]
+    after = sent_responses(stack, sender)[before:]
     assert "utter_card_arrival" in after and "utter_offer_callback" not in after, "no is no"
     assert stack.tracker(sender)["slots"]["offer_phone"] is False
 
@@ -158,16 +155,16 @@ def test_a_question_on_the_way_through_the_callback_form_is_answered_without_a_s
     say(stack, sender, "I'm not good with computers, can you ring me back?")
     window_question = say(stack, sender, "07911 123456")
     say(stack, sender, window_question[-1]["buttons"][0]["payload"])
-    assert responses(stack, sender)[-1] == "utter_ask_callback_consent"
-    before = len(responses(stack, sender))
+    assert sent_responses(stack, sender)[-1] == "utter_ask_callback_consent"
+    before = len(sent_responses(stack, sender))
     say(stack, sender, "how do I change my PIN")
-    detour = responses(stack, sender)[before:]
+    detour = sent_responses(stack, sender)[before:]
     assert "utter_change_pin" in detour, detour
     assert "utter_offer_callback" not in detour and "utter_anything_else" not in detour, detour
     assert detour[-1] == "utter_ask_callback_consent", "back to the form's question"
     assert stack.tracker(sender)["slots"]["offer_phone"] is False
     say(stack, sender, "yes")
-    assert "utter_callback_booked" in responses(stack, sender)[-2:]
+    assert "utter_callback_booked" in sent_responses(stack, sender)[-2:]
     [row] = handoffs(stack, sender)
     assert row.kind.value == "callback"
 
@@ -177,7 +174,7 @@ def test_a_number_that_cannot_be_understood_three_times_ends_with_a_person_not_a
     say(stack, sender, "Can someone call me back please?")
     for attempt in ("123", "0791 12", "+44 12"):
         say(stack, sender, attempt)
-    sent = responses(stack, sender)
+    sent = sent_responses(stack, sender)
     assert sent.count("utter_callback_number_invalid") == 2, sent
     assert "utter_callback_not_completed" in sent[-3:], sent
     assert sent[-1] in ("utter_live_chat_handoff", "utter_live_chat_closed"), sent

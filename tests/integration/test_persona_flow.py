@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from .conftest import Stack, post_json
+from devtools.stack import Stack, post_json
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from .conftest import Stack
+from devtools.stack import Stack
+
 from .fake_twilio import FakeTwilio
 
 pytestmark = pytest.mark.integration

@@ -7,23 +7,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.settings import DEFAULT_BANK_CONFIG
+from bot.core.phones import parse_phone
 from bot.handoff.service import (
     ServiceConfigError,
-    Window,
-    callback_windows,
+    ServicePolicy,
     describe_hours,
     live_chat_wait,
-    load_service_policy,
-    parse_phone,
-    parse_window_choice,
     policy_from_mapping,
-    window_label,
 )
+from bot.handoff.windows import Window, callback_windows, moment_label, parse_window_choice, window_label
 
 LONDON = ZoneInfo("Europe/London")
 PARIS = ZoneInfo("Europe/Paris")
-POLICY = load_service_policy(DEFAULT_BANK_CONFIG)
 
 
 def at(day: int, hour: int, minute: int = 0, tz: ZoneInfo = LONDON) -> dt.datetime:
@@ -31,8 +26,8 @@ def at(day: int, hour: int, minute: int = 0, tz: ZoneInfo = LONDON) -> dt.dateti
     return dt.datetime(2026, 11, day, hour, minute, tzinfo=tz)
 
 
-def test_windows_on_a_weekday_morning_start_with_as_soon_as_possible() -> None:
-    windows = callback_windows(POLICY, at(23, 10, 20))
+def test_windows_on_a_weekday_morning_start_with_as_soon_as_possible(policy: ServicePolicy) -> None:
+    windows = callback_windows(policy, at(23, 10, 20))
     assert windows[0].asap and windows[0].start == at(23, 10, 20) and windows[0].end == at(23, 12, 20)
     assert [(w.start, w.end) for w in windows[1:]] == [
         (at(23, 11), at(23, 13)),
@@ -41,19 +36,19 @@ def test_windows_on_a_weekday_morning_start_with_as_soon_as_possible() -> None:
     ]
 
 
-def test_windows_late_in_the_day_move_to_the_next_opening_and_skip_sunday() -> None:
-    windows = callback_windows(POLICY, at(28, 16, 45))  # Saturday, closes at 17:00
+def test_windows_late_in_the_day_move_to_the_next_opening_and_skip_sunday(policy: ServicePolicy) -> None:
+    windows = callback_windows(policy, at(28, 16, 45))  # Saturday, closes at 17:00
     assert not any(w.asap for w in windows), "too close to closing for 'as soon as possible'"
     assert windows[0].start == at(30, 8), "Sunday is closed: Monday 08:00"
-    assert all(POLICY.hours.is_open(w.start) and w.end <= at(30, 20) for w in windows)
+    assert all(policy.hours.is_open(w.start) and w.end <= at(30, 20) for w in windows)
 
 
-def test_every_window_lies_inside_business_hours_all_week() -> None:
+def test_every_window_lies_inside_business_hours_all_week(policy: ServicePolicy) -> None:
     for day in range(23, 30):
         for hour in range(0, 24, 3):
-            for w in callback_windows(POLICY, at(day, hour)):
-                assert POLICY.hours.is_open(w.start)
-                assert POLICY.hours.is_open(w.end - dt.timedelta(minutes=1))
+            for w in callback_windows(policy, at(day, hour)):
+                assert policy.hours.is_open(w.start)
+                assert policy.hours.is_open(w.end - dt.timedelta(minutes=1))
                 assert w.start >= at(day, hour)
 
 
@@ -68,21 +63,21 @@ def test_labels_are_in_the_customer_language_and_timezone(language: str, expecte
     assert "26/11" in later
 
 
-def choose(text: str, now: dt.datetime) -> Window | None:
-    options = callback_windows(POLICY, now)
+def choose(policy: ServicePolicy, text: str, now: dt.datetime) -> Window | None:
+    options = callback_windows(policy, now)
     labels = [window_label(w, tz=LONDON, language="en", now=now) for w in options]
-    return parse_window_choice(text, options=options, labels=labels, policy=POLICY, tz=LONDON, now=now)
+    return parse_window_choice(text, options=options, labels=labels, policy=policy, tz=LONDON, now=now)
 
 
-def test_choice_by_number_label_or_asap_words() -> None:
+def test_choice_by_number_label_or_asap_words(policy: ServicePolicy) -> None:
     now = at(23, 10, 20)
-    options = callback_windows(POLICY, now)
-    assert choose("2", now) == options[1]
-    assert choose("option 3", now) == options[2]
-    assert choose("Today 13:00-15:00", now) == options[2]
-    assert choose("as soon as possible please", now) == options[0]
-    assert choose("lo antes posible", now) == options[0]
-    assert choose("9", now) is None
+    options = callback_windows(policy, now)
+    assert choose(policy, "2", now) == options[1]
+    assert choose(policy, "option 3", now) == options[2]
+    assert choose(policy, "Today 13:00-15:00", now) == options[2]
+    assert choose(policy, "as soon as possible please", now) == options[0]
+    assert choose(policy, "lo antes posible", now) == options[0]
+    assert choose(policy, "9", now) is None
 
 
 @pytest.mark.parametrize(
@@ -96,15 +91,15 @@ def test_choice_by_number_label_or_asap_words() -> None:
         ("9am", at(24, 9)),  # 9am has passed today: tomorrow
     ],
 )
-def test_choice_by_clock_time_inside_hours(text: str, start: dt.datetime) -> None:
-    chosen = choose(text, at(23, 10, 20))
+def test_choice_by_clock_time_inside_hours(policy: ServicePolicy, text: str, start: dt.datetime) -> None:
+    chosen = choose(policy, text, at(23, 10, 20))
     assert chosen is not None and chosen.start == start
-    assert POLICY.hours.is_open(chosen.start) and chosen.end <= chosen.start + POLICY.window
+    assert policy.hours.is_open(chosen.start) and chosen.end <= chosen.start + policy.window
 
 
 @pytest.mark.parametrize("text", ["at 7am", "at 11pm", "tomorrow at 6am", "25:00", "whenever", ""])
-def test_choice_outside_hours_or_too_soon_is_refused(text: str) -> None:
-    assert choose(text, at(23, 10, 20)) is None
+def test_choice_outside_hours_or_too_soon_is_refused(policy: ServicePolicy, text: str) -> None:
+    assert choose(policy, text, at(23, 10, 20)) is None
 
 
 @pytest.mark.parametrize(
@@ -147,10 +142,10 @@ def test_mobiles_landlines_and_freephone_are_callable(text: str) -> None:
     assert parse_phone(text, region="GB", for_callback=True) is not None
 
 
-def test_live_chat_wait_is_honest_about_queue_and_opening_hours() -> None:
-    assert live_chat_wait(POLICY, ahead=0, now=at(23, 10)).minutes == 8
-    assert live_chat_wait(POLICY, ahead=7, now=at(23, 10)).minutes == 24  # (7 // 3 + 1) × 8
-    closed = live_chat_wait(POLICY, ahead=0, now=at(29, 12))  # Sunday
+def test_live_chat_wait_is_honest_about_queue_and_opening_hours(policy: ServicePolicy) -> None:
+    assert live_chat_wait(policy, ahead=0, now=at(23, 10)).minutes == 8
+    assert live_chat_wait(policy, ahead=7, now=at(23, 10)).minutes == 24  # (7 // 3 + 1) × 8
+    closed = live_chat_wait(policy, ahead=0, now=at(29, 12))  # Sunday
     assert closed.minutes is None and closed.opens_at == at(30, 8)
 
 
@@ -171,6 +166,28 @@ def test_invalid_service_configuration_names_the_field(change: dict[str, object]
         policy_from_mapping({**base, **change}, where="bank.yml: service")
 
 
-def test_hours_description() -> None:
-    assert describe_hours(POLICY).startswith("Mon 08:00–20:00")
-    assert "Sun" not in describe_hours(POLICY)
+def test_hours_description(policy: ServicePolicy) -> None:
+    assert describe_hours(policy).startswith("Mon 08:00–20:00")
+    assert "Sun" not in describe_hours(policy)
+
+
+def test_a_window_survives_its_slot_forms_and_malformed_ones_are_refused() -> None:
+    window = Window(at(24, 8), at(24, 10))
+    assert Window.from_interval(window.to_interval()) == window
+    assert Window.from_json(window.to_json()) == window
+    for bad in (None, "", "2026-11-24T08:00", "a/b", "2026-11-24T10:00+00:00/2026-11-24T08:00+00:00"):
+        assert Window.from_interval(bad) is None, bad
+    assert Window.from_interval("2026-11-24T08:00/2026-11-24T10:00") is None, "no timezone, no window"
+
+
+@pytest.mark.parametrize(
+    ("opens", "language", "expected"),
+    [
+        (at(24, 8), "en", "Tomorrow 08:00"),
+        (at(24, 8), "es", "Mañana 08:00"),
+        (at(23, 21), "fr", "Aujourd'hui 21:00"),
+        (at(26, 8), "en", "Thu 26/11 08:00"),
+    ],
+)
+def test_moments_are_told_in_the_customers_words(opens: dt.datetime, language: str, expected: str) -> None:
+    assert moment_label(opens, tz=LONDON, language=language, now=at(23, 20)) == expected

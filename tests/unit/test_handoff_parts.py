@@ -15,11 +15,9 @@ from bot.__main__ import main as cli
 from bot.handoff.rasa_api import RasaApiError, resume_conversation
 from bot.handoff.request import REFERENCE_ALPHABET, HandoffRequest, new_reference
 from bot.handoff.transcript import build_transcript
-from bot.persona.catalogue import PersonaCatalogue
-from bot.persona.cues import CueExtractor
-from bot.persona.phone_offer import choose_human_route, phone_blocked
 from bot.persona.profile import Profile, ProfileError
 from bot.store.seed import SeedError, parse_seed
+from bot.wording import RenderContext, Renderer
 
 PERSONAS = ["quick_mobile", "phone_first", "time_pressed", "technical", "default"]
 
@@ -67,28 +65,6 @@ def test_transcript_has_both_sides_timestamps_channel_and_redaction() -> None:
     assert transcript[0]["at"] == "2026-11-23T10:00:00.500+00:00"
     assert transcript[0]["channel"] == transcript[1]["channel"] == "twilio"
     assert transcript[1]["buttons"] == ["Yes"]
-
-
-def test_routes_to_a_person(catalogue: PersonaCatalogue, extractor: CueExtractor) -> None:
-    msgs = [extractor.extract("I want to talk to a person")]
-    assert (
-        choose_human_route("phone_first", messages=msgs, profile=None, catalogue=catalogue)[0] == "callback"
-    )
-    assert (
-        choose_human_route("quick_mobile", messages=msgs, profile=None, catalogue=catalogue)[0] == "live_chat"
-    )
-    assert choose_human_route("default", messages=msgs, profile=None, catalogue=catalogue)[0] == "live_chat"
-    call_me = [extractor.extract("can you call me please")]
-    assert (
-        choose_human_route("quick_mobile", messages=call_me, profile=None, catalogue=catalogue)[0]
-        == "callback"
-    )
-    refused = Profile(consent_to_calls=False)
-    route, reason = choose_human_route("phone_first", messages=call_me, profile=refused, catalogue=catalogue)
-    assert route == "live_chat" and "does not want calls" in reason
-    assert phone_blocked(messages=[extractor.extract("I'm deaf")], profile=None)
-    assert phone_blocked(messages=[], profile=Profile(accessibility_needs=("speech",)))
-    assert phone_blocked(messages=[], profile=Profile(accessibility_needs=("vision",))) is None
 
 
 def test_profile_consent_and_timezone_fields() -> None:
@@ -210,18 +186,7 @@ def test_resume_reports_an_unreachable_rasa_clearly() -> None:
         resume_conversation("s-1", rasa_url="file:///etc/passwd")
 
 
-def test_run_time_choices_become_numbered_options_on_sms() -> None:
-    from bot.core.bank import load_bank_info
-    from bot.core.settings import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
-    from bot.persona.catalogue import load_catalogue
-    from bot.wording import RenderContext, Renderer, load_wording
-
-    personas = load_catalogue(DEFAULT_PERSONAS_FILE, compile_patterns=False)
-    import yaml
-
-    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
-    wording = load_wording(PROJECT_ROOT / "data" / "wording", personas=personas, domain_responses=responses)
-    renderer = Renderer(wording=wording, bank=load_bank_info(DEFAULT_BANK_CONFIG), personas=personas)
+def test_run_time_choices_become_numbered_options_on_sms(renderer: Renderer) -> None:
     choices = [
         {"title": "Today 14:00–16:00", "payload": "Today 14:00–16:00"},
         {"title": "Tomorrow", "payload": "x"},

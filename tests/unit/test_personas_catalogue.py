@@ -11,7 +11,6 @@ import pytest
 from bot.core.settings import DEFAULT_PERSONAS_FILE, PROJECT_ROOT
 from bot.persona.catalogue import CatalogueError, Escalation, PersonaCatalogue, parse_catalogue
 
-SHIPPED = DEFAULT_PERSONAS_FILE.read_text(encoding="utf-8")
 FILE = Path("personas.yml")
 
 
@@ -37,12 +36,12 @@ def test_every_lexicon_signal_has_phrases_in_every_language(catalogue: PersonaCa
             assert signal.phrase_items(lang), f"signal {name} has no {lang} phrases"
 
 
-def test_bad_enum_names_file_line_persona_and_field() -> None:
-    errors = _errors(SHIPPED.replace("formality: casual", "formality: chilled", 1))
+def test_bad_enum_names_file_line_persona_and_field(shipped: str) -> None:
+    errors = _errors(shipped.replace("formality: casual", "formality: chilled", 1))
     assert len(errors) == 1
     message = errors[0]
-    line = SHIPPED.splitlines().index(
-        next(x for x in SHIPPED.splitlines() if "formality: casual" in x)
+    line = shipped.splitlines().index(
+        next(x for x in shipped.splitlines() if "formality: casual" in x)
     ) + 1  # fmt: skip
     assert message.startswith(f"personas.yml:{line}: persona 'quick_mobile', field 'tone.formality'")
     assert "'formal', 'neutral', 'casual'" in message
@@ -66,21 +65,21 @@ def test_bad_enum_names_file_line_persona_and_field() -> None:
         ("averse: [phone, branch]", "averse: [phone, app]", "both preferred and averse"),
     ],
 )
-def test_invalid_fields_are_reported(old: str, new: str, expected: str) -> None:
-    assert old in SHIPPED
-    errors = _errors(SHIPPED.replace(old, new, 1))
+def test_invalid_fields_are_reported(shipped: str, old: str, new: str, expected: str) -> None:
+    assert old in shipped
+    errors = _errors(shipped.replace(old, new, 1))
     assert any(expected in e for e in errors), errors
     assert all(e.startswith("personas.yml:") for e in errors)
 
 
-def test_invalid_spacy_pattern_is_reported_with_its_place() -> None:
-    text = SHIPPED.replace("[{LOWER: {IN: [can, could, will]}}, {LOWER: u}]", "[{LOWERCASE: can}]", 1)
+def test_invalid_spacy_pattern_is_reported_with_its_place(shipped: str) -> None:
+    text = shipped.replace("[{LOWER: {IN: [can, could, will]}}, {LOWER: u}]", "[{LOWERCASE: can}]", 1)
     errors = _errors(text)
     assert any("field 'signals.casual.patterns.en.0': invalid spaCy pattern" in e for e in errors), errors
 
 
-def test_several_problems_are_reported_together() -> None:
-    text = SHIPPED.replace("formality: casual", "formality: chilled", 1).replace(
+def test_several_problems_are_reported_together(shipped: str) -> None:
+    text = shipped.replace("formality: casual", "formality: chilled", 1).replace(
         "escalation: on_failure", "escalation: sometimes", 1
     )
     assert len(_errors(text)) == 2
@@ -103,31 +102,33 @@ def test_not_yaml_and_wrong_top_level() -> None:
         ),
     ],
 )
-def test_demographic_profile_signals_and_cues_are_rejected(old: str, new: str, attribute: str) -> None:
-    assert old in SHIPPED
-    errors = _errors(SHIPPED.replace(old, new, 1))
+def test_demographic_profile_signals_and_cues_are_rejected(
+    shipped: str, old: str, new: str, attribute: str
+) -> None:
+    assert old in shipped
+    errors = _errors(shipped.replace(old, new, 1))
     assert any(f"demographic attribute {attribute}" in e and "no stereotyping" in e for e in errors), errors
 
 
 @pytest.mark.parametrize(
     "phrase", ['"at my age"', '"I am retired"', '"soy jubilado"', '"une personne âgée"', '"as a woman"']
 )
-def test_demographic_cue_phrases_are_rejected(phrase: str) -> None:
-    text = SHIPPED.replace('"sign language",', f'"sign language", {phrase},', 1)
+def test_demographic_cue_phrases_are_rejected(shipped: str, phrase: str) -> None:
+    text = shipped.replace('"sign language",', f'"sign language", {phrase},', 1)
     errors = _errors(text)
     assert any("demographic word" in e and "hearing_need" in e for e in errors), errors
 
 
-def test_demographic_token_pattern_is_rejected() -> None:
-    text = SHIPPED.replace(
+def test_demographic_token_pattern_is_rejected(shipped: str) -> None:
+    text = shipped.replace(
         "[{LOWER: {IN: [can, could, will]}}, {LOWER: u}]", '[{LOWER: {IN: ["elderly", "senior"]}}]', 1
     )
     assert any("demographic word" in e for e in _errors(text))
 
 
-def test_check_command_reports_and_fails(tmp_path: Path) -> None:
+def test_check_command_reports_and_fails(shipped: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
-    bad.write_text(SHIPPED.replace("formality: casual", "formality: chilled", 1))
+    bad.write_text(shipped.replace("formality: casual", "formality: chilled", 1))
     cmd = [sys.executable, "-m", "bot", "personas", "check"]
     ok = subprocess.run([*cmd, str(DEFAULT_PERSONAS_FILE)], cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr

@@ -12,9 +12,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from bot.core.channels import IdentityKind
 from bot.handoff.request import HandoffRequest
 from bot.store.db import Database
-from bot.core.channels import IdentityKind
 from bot.store.models import Base, HandoffStatus
 from bot.store.repository import (
     CustomerRepository,
@@ -22,7 +22,6 @@ from bot.store.repository import (
     InvalidTransition,
     NotFound,
     find_customer,
-    resolve_identity,
 )
 from bot.store.seed import parse_seed, seed_customers
 from devtools.postgres import PostgresServer
@@ -192,18 +191,6 @@ def test_persona_correction_links_handoff_and_customer(db: Database) -> None:
         )
         assert correction.inferred_persona == "default"
         assert correction.customer_id is not None and correction.sender_id == req.sender_id
-
-
-def test_resolve_identity_from_session_metadata() -> None:
-    assert resolve_identity("abc", {"customer_id": " sam.k "}) == (IdentityKind.web, "sam.k")
-    assert resolve_identity("481516234", {"channel": "telegram"}) == (IdentityKind.telegram, "481516234")
-    assert resolve_identity("x", {"channel": "twilio", "phone": "whatsapp:+447911123456"}) == (
-        IdentityKind.phone,
-        "+447911123456",
-    )
-    assert resolve_identity("x", {"channel": "twilio", "phone": "not a number"}) is None
-    assert resolve_identity("x", {"channel": "socketio"}) is None
-    assert resolve_identity("x", None) is None
 
 
 def test_naive_datetimes_are_refused(db: Database) -> None:

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.core.bank import load_bank_info
-from bot.core.settings import DEFAULT_BANK_CONFIG, PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 from bot.persona.catalogue import PersonaCatalogue
 from bot.persona.cues import CueExtractor
 from bot.wording import (
@@ -23,12 +22,10 @@ from bot.wording import (
     format_message,
     load_wording,
     map_numeric_reply,
-    output_format,
 )
 from bot.wording.formatting import LIMITS, split_text
+from tests.support import RUNTIME_VARIABLES
 
-DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-RESPONSES = DOMAIN["responses"]
 GOLDEN = PROJECT_ROOT / "tests" / "data" / "golden_wording.json"
 FORMATS = ["sms", "whatsapp", "telegram", "socketio"]
 GOLDEN_RESPONSES = [
@@ -40,24 +37,6 @@ GOLDEN_RESPONSES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def renderer(catalogue: PersonaCatalogue) -> Renderer:
-    wording = load_wording(PROJECT_ROOT / "data" / "wording", personas=catalogue, domain_responses=RESPONSES)
-    return Renderer(wording=wording, bank=load_bank_info(DEFAULT_BANK_CONFIG), personas=catalogue)
-
-
-# What the escalation actions pass when they utter their responses (see actions/handoff.py).
-RUNTIME_VARIABLES = {
-    "known_number": "+44 7911 123456",
-    "timezone_name": "Europe/London",
-    "callback_number_display": "+44 7911 123456",
-    "callback_window_label": "Today 14:00–16:00",
-    "reference": "CB-7KM3QZ",
-    "wait_minutes": 8,
-    "opens_at": "24/11 08:00",
-}
-
-
 def render(renderer: Renderer, response: str, **ctx: Any) -> dict[str, Any]:
     ctx["variables"] = {**RUNTIME_VARIABLES, **ctx.get("variables", {})}
     message = renderer.render(response, RenderContext(**ctx))
@@ -65,8 +44,10 @@ def render(renderer: Renderer, response: str, **ctx: Any) -> dict[str, Any]:
     return message
 
 
-def test_catalogue_is_complete(renderer: Renderer, catalogue: PersonaCatalogue) -> None:
-    errors, _ = check_completeness(renderer.wording, responses=RESPONSES, personas=catalogue)
+def test_catalogue_is_complete(
+    renderer: Renderer, catalogue: PersonaCatalogue, responses: dict[str, Any]
+) -> None:
+    errors, _ = check_completeness(renderer.wording, responses=responses, personas=catalogue)
     assert errors == []
 
 
@@ -75,9 +56,9 @@ def test_catalogue_is_complete(renderer: Renderer, catalogue: PersonaCatalogue) 
     "persona", [None, "quick_mobile", "phone_first", "time_pressed", "technical", "default"]
 )
 def test_every_response_is_filled_and_in_the_right_language(
-    renderer: Renderer, extractor: CueExtractor, persona: str | None, language: str
+    renderer: Renderer, extractor: CueExtractor, responses: dict[str, Any], persona: str | None, language: str
 ) -> None:
-    for name in RESPONSES:
+    for name in responses:
         text = render(renderer, name, persona=persona, language=language)["text"]
         assert text.strip(), name
         assert "{" not in text and "}" not in text, f"{name}: unfilled placeholder in {text!r}"
@@ -208,18 +189,32 @@ def test_acknowledgement_only_on_the_first_message_of_a_turn(renderer: Renderer)
     assert second["text"] == render(renderer, "utter_anything_else", language="en")["text"]
 
 
-def test_phone_first_gets_the_phone_number_first(renderer: Renderer) -> None:
-    text = render(renderer, "utter_card_arrival", persona="phone_first", language="fr", offer_phone=True)[
+def test_the_phone_line_comes_first_when_the_route_says_so(renderer: Renderer) -> None:
+    text = render(renderer, "utter_card_arrival", persona="phone_first", language="fr", phone_line=True)[
         "text"
     ]
     first = text.split("\n\n")[0]
     assert renderer.bank.phone_main in first
     answer = render(renderer, "utter_card_arrival", persona="phone_first", language="fr")["text"]
     assert text == f"{first}\n\n{answer}", "the phone line comes before the answer"
-    other = render(renderer, "utter_card_arrival", persona="quick_mobile", language="fr", offer_phone=True)[
-        "text"
-    ]
-    assert "\n\n" not in other, "no phone line for personas that are not offered the phone proactively"
+    later = render(renderer, "utter_card_arrival", persona="phone_first", language="fr", phone_line=True,
+                   first_of_turn=False)["text"]  # fmt: skip
+    assert later == answer, "only before the first message of a turn"
+
+
+@pytest.mark.parametrize(
+    "response", ["utter_greet", "utter_goodbye", "utter_offer_callback", "utter_default"]
+)
+def test_responses_that_do_not_allow_the_phone_line_never_get_it(renderer: Renderer, response: str) -> None:
+    assert not renderer.wording.allows(response).phone_line
+    with_line = render(renderer, response, persona="phone_first", language="en", phone_line=True)["text"]
+    assert with_line == render(renderer, response, persona="phone_first", language="en")["text"]
+
+
+@pytest.mark.parametrize("response", ["utter_goodbye", "utter_you_are_welcome", "utter_anything_else"])
+def test_endings_get_no_acknowledgement(renderer: Renderer, response: str) -> None:
+    frustrated = render(renderer, response, language="en", frustrated=True)["text"]
+    assert frustrated == render(renderer, response, language="en")["text"]
 
 
 def test_bank_facts_are_localised(renderer: Renderer) -> None:
@@ -234,10 +229,10 @@ def test_bank_facts_are_localised(renderer: Renderer) -> None:
 @pytest.mark.parametrize("language", ["en", "es", "fr"])
 @pytest.mark.parametrize("persona", ["quick_mobile", "phone_first", "technical", "default"])
 def test_sms_is_plain_text_in_short_parts_with_numbered_options(
-    renderer: Renderer, persona: str, language: str
+    renderer: Renderer, responses: dict[str, Any], persona: str, language: str
 ) -> None:
-    for name in RESPONSES:
-        message = render(renderer, name, persona=persona, language=language, fmt="sms", offer_phone=True)
+    for name in responses:
+        message = render(renderer, name, persona=persona, language=language, fmt="sms", phone_line=True)
         parts = message["text"].split("\n\n")
         assert all(0 < len(p) <= LIMITS["sms"] for p in parts), (name, [len(p) for p in parts])
         assert not any(ord(c) > 0xFFFF or 0x2600 <= ord(c) <= 0x27BF for c in message["text"]), (
@@ -274,13 +269,6 @@ def test_numeric_reply_maps_to_the_button_payload(reply: str, payload: str | Non
     assert map_numeric_reply("1", None) is None
 
 
-def test_output_format_tells_whatsapp_from_sms() -> None:
-    assert output_format("twilio", "whatsapp:+447700900123") == "whatsapp"
-    assert output_format("twilio", "+447700900123") == "sms"
-    assert output_format("socketio", "abc") == "socketio"
-    assert output_format(None) == "rest"
-
-
 def test_sms_removes_markup_and_keeps_links() -> None:
     out = format_message(
         {"text": "**Important**: see [our site](https://bank.example) 👍"}, fmt="sms", language="en"
@@ -303,7 +291,7 @@ def _golden(renderer: Renderer) -> dict[str, Any]:
                         persona=persona,
                         language=language,
                         fmt=fmt,
-                        offer_phone=persona == "phone_first",
+                        phone_line=persona == "phone_first",
                     )
                     out[f"{name}|{persona}|{language}|{fmt}"] = {
                         "text": message["text"],

@@ -1,0 +1,145 @@
+"""Builders the tests share: Rasa events and rasa-sdk trackers as Rasa sends them, running
+an action, a fixed clock. Fixtures live in ``conftest.py``; test modules import builders
+from here, never from each other."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.persona import ValidatePersonaSlots
+from bot.handoff.routing import ROUTE_SLOT
+from bot.persona.assessment import SLOT_NAMES
+from bot.persona.cues import CUES_KEY, CueExtractor
+from bot.services import Services
+from devtools.stack import Stack
+
+CUSTOMER = "customer-1"
+# The domain slots action_validate_slot_mappings sets.
+PERSONA_DOMAIN: dict[str, Any] = {
+    "slots": {name: {} for name in (*SLOT_NAMES, ROUTE_SLOT, "customer_profile")}
+}
+# A Monday morning inside the bank's business hours (Europe/London).
+MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 20, tzinfo=dt.timezone.utc)
+EVENT_TIMESTAMP = 1795428000.0  # 2026-11-23, in Rasa's epoch seconds
+
+
+# What the actions pass when they utter their responses (see actions/).
+RUNTIME_VARIABLES = {
+    "known_number": "+44 7911 123456",
+    "timezone_name": "Europe/London",
+    "callback_number_display": "+44 7911 123456",
+    "callback_window_label": "Today 14:00–16:00",
+    "reference": "CB-7KM3QZ",
+    "wait_minutes": 8,
+    "opens_at": "Tomorrow 08:00",
+}
+
+
+class FixedClock:
+    """A clock for ``Services(clock=…)`` that stands still until moved."""
+
+    def __init__(self, at: dt.datetime = MONDAY_MORNING) -> None:
+        self.at = at
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += dt.timedelta(**delta)
+
+
+def user_event(
+    extractor: CueExtractor | None,
+    text: str,
+    intent: str = "card_arrival",
+    *,
+    channel: str = "rest",
+    timestamp: float = EVENT_TIMESTAMP,
+    **metadata: Any,
+) -> dict[str, Any]:
+    """A ``user`` event with the parse data the NLU pipeline stores (the cues included)."""
+    parse: dict[str, Any] = {"intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    if extractor is not None:
+        parse[CUES_KEY] = extractor.extract(text).to_dict()
+    return {
+        "event": "user",
+        "text": text,
+        "timestamp": timestamp,
+        "input_channel": channel,
+        "metadata": metadata,
+        "parse_data": parse,
+    }
+
+
+def bot_event(text: str, *, timestamp: float = EVENT_TIMESTAMP + 1, **data: Any) -> dict[str, Any]:
+    return {"event": "bot", "text": text, "timestamp": timestamp, "data": data}
+
+
+def make_tracker(
+    events: list[dict[str, Any]],
+    slots: Mapping[str, Any] | None = None,
+    *,
+    sender: str = CUSTOMER,
+    active_loop: str | None = None,
+) -> Tracker:
+    """A tracker as the action server receives it; the latest message is the last user event."""
+    latest = next((e for e in reversed(events) if e["event"] == "user"), {})
+    return Tracker(
+        sender_id=sender,
+        slots=dict(slots or {}),
+        latest_message={
+            **latest.get("parse_data", {}),
+            "text": latest.get("text"),
+            "metadata": latest.get("metadata"),
+        },
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+def with_slots(tracker: Tracker, slots: Mapping[str, Any]) -> Tracker:
+    """The same tracker with ``slots`` set (as Rasa applies an action's ``SlotSet`` events)."""
+    return Tracker(
+        sender_id=tracker.sender_id,
+        slots={**tracker.slots, **slots},
+        latest_message=tracker.latest_message,
+        events=tracker.events,
+        paused=tracker.is_paused(),
+        followup_action=tracker.followup_action,
+        active_loop=tracker.active_loop,
+        latest_action_name=tracker.latest_action_name,
+    )
+
+
+async def run_action(
+    action: Any, tracker: Tracker, domain: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(what the dispatcher sent, the events returned)."""
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain or {})
+    return dispatcher.messages, events
+
+
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+async def assessed(tracker: Tracker, services: Services) -> Tracker:
+    """The tracker after ``action_validate_slot_mappings`` ran on its latest message, as
+    Rasa runs it before any other action of the turn (persona, language and route slots)."""
+    _, events = await run_action(ValidatePersonaSlots(services), tracker, PERSONA_DOMAIN)
+    return with_slots(tracker, slot_events(events))
+
+
+def sent_responses(stack: Stack, sender: str) -> list[str]:
+    """The responses the assistant sent to ``sender``, in order (from the tracker's bot events)."""
+    events = stack.tracker(sender)["events"]
+    return [(e.get("metadata") or {}).get("utter_action", "") for e in events if e["event"] == "bot"]

@@ -1,0 +1,209 @@
+"""The callback form's actions against real rasa-sdk trackers and a real (SQLite) database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.callback_form import (
+    ActionAskCallbackNumber,
+    ActionAskCallbackWindow,
+    ActionBookCallback,
+    ValidateCallbackForm,
+)
+from bot.persona.cues import CueExtractor
+from bot.services import Services
+from bot.store.db import Database
+from bot.store.repository import HandoffRepository
+from tests.support import make_tracker, run_action, slot_events, user_event
+
+FORM_DOMAIN: dict[str, Any] = {
+    "forms": {"callback_form": {"required_slots": ["callback_number", "callback_window", "callback_consent"]}},
+    "slots": {
+        name: {}
+        for name in (
+            "callback_number", "callback_number_display", "callback_window", "callback_window_label",
+            "callback_consent",
+        )
+    },
+}  # fmt: skip
+
+
+async def test_number_question_offers_the_number_they_text_from(
+    services: Services, extractor: CueExtractor
+) -> None:
+    sms = user_event(extractor, "call me", "request_phone_call", channel="twilio", channel_name="twilio")
+    t = make_tracker([sms], {"session_started_metadata": {"channel": "twilio", "phone": "+447700123456"}})
+    messages, _ = await run_action(ActionAskCallbackNumber(services), t)
+    assert messages[0]["response"] == "utter_ask_callback_number_known"
+    assert messages[0]["known_number"] == "+44 7700 123456"
+    messages, _ = await run_action(
+        ActionAskCallbackNumber(services), make_tracker([user_event(extractor, "call me")])
+    )
+    assert messages[0]["response"] == "utter_ask_callback_number"
+
+
+async def test_number_validation(services: Services, extractor: CueExtractor) -> None:
+    form = ValidateCallbackForm(services)
+    dispatcher = CollectingDispatcher()
+    t = make_tracker([user_event(extractor, "07911 123456", "nlu_fallback")])
+    assert await form.validate_callback_number("07911 123456", dispatcher, t, FORM_DOMAIN) == {
+        "callback_number": "+447911123456",
+        "callback_number_display": "+44 7911 123456",
+        "callback_invalid_answers": None,
+    }
+    yes = make_tracker([user_event(extractor, "yes", "affirm")], {"customer_phone": "+34612345678"})
+    assert (await form.validate_callback_number("yes", dispatcher, yes, FORM_DOMAIN))["callback_number"] == (
+        "+34612345678"
+    )
+    bad = make_tracker([user_event(extractor, "my number is 123", "nlu_fallback")])
+    assert await form.validate_callback_number("my number is 123", dispatcher, bad, FORM_DOMAIN) == {
+        "callback_number": None,
+        "callback_invalid_answers": 1,
+    }
+    assert dispatcher.messages[-1]["response"] == "utter_callback_number_invalid"
+    premium = make_tracker([user_event(extractor, "09098 790000", "nlu_fallback")])
+    refused = await form.validate_callback_number("09098 790000", dispatcher, premium, FORM_DOMAIN)
+    assert refused["callback_number"] is None, "never a premium-rate callback"
+
+
+@pytest.mark.parametrize(
+    ("typed", "e164"),
+    [
+        ("612 345 678", "+34612345678"),
+        ("07911 123456", "+447911123456"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+    ],
+)
+async def test_a_number_without_country_code_is_read_as_one_of_the_customers_own_country(
+    services: Services, extractor: CueExtractor, typed: str, e164: str
+) -> None:
+    t = make_tracker([user_event(extractor, typed, "nlu_fallback")], {"customer_phone": "+34698765432"})
+    form = ValidateCallbackForm(services)
+    out = await form.validate_callback_number(typed, CollectingDispatcher(), t, FORM_DOMAIN)
+    assert out["callback_number"] == e164
+
+
+async def test_window_question_and_choice(services: Services, extractor: CueExtractor) -> None:
+    messages, events = await run_action(
+        ActionAskCallbackWindow(services), make_tracker([], {"language": "en"})
+    )
+    choices = messages[0]["choices"]
+    assert messages[0]["response"] == "utter_ask_callback_window"
+    assert choices[0]["title"].startswith("As soon as possible") and len(choices) == 4
+    options = slot_events(events)["callback_window_options"]
+    form = ValidateCallbackForm(services)
+    dispatcher = CollectingDispatcher()
+    t = make_tracker([user_event(extractor, "2", "nlu_fallback")], {"callback_window_options": options})
+    chosen = await form.validate_callback_window("2", dispatcher, t, FORM_DOMAIN)
+    assert chosen["callback_window_label"] == choices[1]["title"] == "Today 11:00–13:00"
+    assert chosen["callback_window"] == "2026-11-23T11:00:00+00:00/2026-11-23T13:00:00+00:00"
+    refused = await form.validate_callback_window("at midnight", dispatcher, t, FORM_DOMAIN)
+    assert refused == {"callback_window": None, "callback_invalid_answers": 1}
+    assert dispatcher.messages[-1]["response"] == "utter_callback_window_invalid"
+
+
+async def test_booking_writes_the_callback_and_confirms_with_a_reference(
+    services: Services, database: Database, extractor: CueExtractor
+) -> None:
+    events = [
+        user_event(
+            extractor, "I'm not good with computers, my password is Tr0ub4dor&3", "passcode_forgotten"
+        ),
+        user_event(extractor, "yes", "affirm"),
+    ]
+    slots = {
+        "persona": "phone_first",
+        "language": "en",
+        "customer_ref": "C-1001",
+        "handoff_reason": "accepted the callback offer (phone_first prefers the phone: offered proactively)",
+        "callback_number": "+447911123456",
+        "callback_number_display": "+44 7911 123456",
+        "callback_window": "2026-11-23T11:00:00+00:00/2026-11-23T13:00:00+00:00",
+        "callback_window_label": "Today 11:00–13:00",
+        "callback_consent": True,
+    }
+    messages, out = await run_action(ActionBookCallback(services), make_tracker(events, slots))
+    assert [m["response"] for m in messages] == ["utter_callback_booked", "utter_callback_direct_line"]
+    reference = messages[0]["reference"]
+    assert reference.startswith("CB-") and slot_events(out)["handoff_reference"] == reference
+    assert slot_events(out)["callback_number"] is None, "the form is cleared for a next time"
+    with database.session() as s:
+        row = HandoffRepository(s).get(reference)
+        assert row.kind.value == "callback" and row.callback_number == "+447911123456"
+        assert row.window_start == dt.datetime(2026, 11, 23, 11, tzinfo=dt.timezone.utc)
+        assert row.timezone == "Europe/London" and row.customer.customer_ref == "C-1001"
+        assert row.reason.startswith("accepted the callback offer")
+        assert "Tr0ub4dor" not in str(row.transcript)
+
+
+async def test_a_malformed_window_asks_for_the_time_again(
+    services: Services, extractor: CueExtractor
+) -> None:
+    t = make_tracker([user_event(extractor, "yes", "affirm")], {"callback_window": "tomorrow-ish"})
+    messages, out = await run_action(ActionBookCallback(services), t)
+    assert messages == []
+    assert [(e["event"], e["name"]) for e in out] == [
+        ("active_loop", "callback_form"),
+        ("slot", "callback_window"),
+    ]
+    assert slot_events(out) == {"callback_window": None}
+
+
+# --- answers the form cannot use ---------------------------------------------------------
+
+
+async def test_after_three_unusable_numbers_the_form_stops_asking(
+    services: Services, extractor: CueExtractor
+) -> None:
+    form = ValidateCallbackForm(services)
+    slots: dict[str, Any] = {}
+    said: list[list[str]] = []
+    required: list[str] = []
+    for text in ("my number is 123", "I don't know it", "07911"):
+        dispatcher = CollectingDispatcher()
+        t = make_tracker([user_event(extractor, text, "nlu_fallback")], dict(slots))
+        slots.update(await form.validate_callback_number(text, dispatcher, t, FORM_DOMAIN))
+        said.append([m["response"] for m in dispatcher.messages])
+        required = await form.required_slots(list(FORM_DOMAIN["forms"]["callback_form"]["required_slots"]),
+                                             dispatcher, make_tracker([], dict(slots)), FORM_DOMAIN)  # fmt: skip
+    assert said == [["utter_callback_number_invalid"]] * 2 + [[]], (
+        "the third answer is not met with the same reply"
+    )
+    assert slots == {"callback_number": None, "callback_invalid_answers": 3}
+    assert required == [], "no slot left to ask for: the form ends"
+
+
+async def test_a_usable_answer_resets_the_count(services: Services, extractor: CueExtractor) -> None:
+    form = ValidateCallbackForm(services)
+    t = make_tracker([user_event(extractor, "07911 123456", "nlu_fallback")], {"callback_invalid_answers": 2})
+    out = await form.validate_callback_number("07911 123456", CollectingDispatcher(), t, FORM_DOMAIN)
+    assert out["callback_number"] == "+447911123456" and out["callback_invalid_answers"] is None
+    required = await form.required_slots(["callback_number"], CollectingDispatcher(), t, FORM_DOMAIN)
+    assert required == ["callback_number"], "two unusable answers are not yet enough to stop"
+
+
+async def test_a_form_that_could_not_be_completed_books_nothing_and_passes_to_a_person(
+    services: Services, database: Database, extractor: CueExtractor
+) -> None:
+    events = [
+        user_event(extractor, "I'm not good with computers, please ring me", "request_phone_call"),
+        user_event(extractor, "123", "nlu_fallback"),
+        user_event(extractor, "I don't know", "nlu_fallback"),
+        user_event(extractor, "07911", "nlu_fallback"),
+    ]
+    slots = {"persona": "phone_first", "language": "en", "callback_invalid_answers": 3}
+    messages, out = await run_action(
+        ActionBookCallback(services), make_tracker(events, slots, sender="pf-stuck")
+    )
+    assert [m["response"] for m in messages] == ["utter_callback_not_completed", "utter_live_chat_handoff"]
+    assert out[-1]["event"] == "pause"
+    assert slot_events(out)["callback_invalid_answers"] is None
+    with database.session() as s:
+        [row] = HandoffRepository(s).queue()
+        assert row.kind.value == "live_chat" and row.callback_number is None
+        assert row.reason == "wanted a callback; the number was not understood 3 times"
+        assert row.sender_id == "pf-stuck" and row.reference == messages[1]["reference"]
