@@ -11,33 +11,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    Extra,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    conint,
+    constr,
+    create_model,
+    validator,
+)
 
 from bot.core.channels import CONTACT_CHANNELS
 from bot.persona.catalogue.model import ACCESSIBILITY_NEEDS
 
-PROFILE_KEYS = (
-    "preferred_language",
-    "preferred_channel",
-    "contact_history",
-    "persona",
-    "accessibility_needs",
-    "name",
-    "consent_to_calls",
-    "timezone",
-)
 NO_PHONE_NEEDS = frozenset({"hearing", "speech"})
+MAX_NAME_CHARS = 60
+MAX_TIMEZONE_CHARS = 64
 
-
-def _valid_timezone(name: Any) -> bool:
-    if not isinstance(name, str) or not name or len(name) > 64:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+if TYPE_CHECKING:
+    LanguageCode = str
+    Name = str
+    TimezoneName = str
+    Count = int
+else:
+    LanguageCode = constr(strict=True, regex=r"^[A-Za-z]{2}$")
+    Name = constr(strict=True, strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS)
+    TimezoneName = constr(strict=True, min_length=1, max_length=MAX_TIMEZONE_CHARS)
+    Count = conint(strict=True, ge=0)
 
 
 class ProfileError(ValueError):
@@ -83,74 +89,102 @@ class Profile:
 
         Args:
             data: the profile; None or empty gives an empty profile.
-            strict: raise ``ProfileError`` on unknown keys or values (evaluation files);
-                otherwise drop them (data read back from a tracker).
+            strict: raise ``ProfileError`` on unknown keys or values (evaluation files,
+                seed files); otherwise drop them (data read back from a tracker).
         """
         if not data:
             return cls()
         if not isinstance(data, Mapping):
             raise ProfileError(f"profile must be a mapping, got {type(data).__name__}")
+        values: dict[str, Any] = dict(data)
+        # Lenient: drop what does not validate, one offending value at a time (a bad entry of
+        # contact_history or accessibility_needs, not the whole field), and validate again.
+        for _ in range(len(values) + sum(len(v) for v in values.values() if isinstance(v, (dict, list))) + 1):
+            try:
+                fields = _ProfileFields.parse_obj(values)
+            except ValidationError as exc:
+                if strict:
+                    raise ProfileError(_message(exc)) from exc
+                _drop(values, exc.errors()[0]["loc"])
+                continue
+            return cls(
+                preferred_language=fields.preferred_language.lower() if fields.preferred_language else None,
+                preferred_channel=fields.preferred_channel,
+                contact_history=fields.contact_history.dict(exclude_none=True),  # type: ignore[attr-defined]
+                persona=fields.persona or None,
+                accessibility_needs=tuple(fields.accessibility_needs),
+                name=fields.name,
+                consent_to_calls=fields.consent_to_calls,
+                timezone=fields.timezone,
+            )
+        return cls()
 
-        def bad(message: str) -> None:
-            if strict:
-                raise ProfileError(message)
 
-        for key in data:
-            if key not in PROFILE_KEYS:
-                bad(f"unknown profile field {key!r}; use {', '.join(PROFILE_KEYS)}")
-        lang = data.get("preferred_language")
-        if lang is not None and not (isinstance(lang, str) and len(lang) == 2 and lang.isalpha()):
-            bad(f"preferred_language must be an ISO 639-1 code, got {lang!r}")
-            lang = None
-        channel = data.get("preferred_channel")
-        if channel is not None and channel not in CONTACT_CHANNELS:
-            bad(f"preferred_channel must be one of {', '.join(CONTACT_CHANNELS)}, got {channel!r}")
-            channel = None
-        history: dict[str, int] = {}
-        raw_history = data.get("contact_history") or {}
-        if not isinstance(raw_history, Mapping):
-            bad("contact_history must be a mapping of channel to count")
-            raw_history = {}
-        for key, count in raw_history.items():
-            if key not in CONTACT_CHANNELS:
-                bad(f"contact_history: unknown channel {key!r}; use {', '.join(CONTACT_CHANNELS)}")
-            elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                bad(f"contact_history.{key} must be a non-negative integer, got {count!r}")
-            else:
-                history[key] = count
-        persona = data.get("persona")
-        if persona is not None and not isinstance(persona, str):
-            bad(f"persona must be a persona id, got {persona!r}")
-            persona = None
-        needs_raw = data.get("accessibility_needs") or []
-        if not isinstance(needs_raw, (list, tuple)):
-            bad("accessibility_needs must be a list")
-            needs_raw = []
-        needs = []
-        for need in needs_raw:
-            if need in ACCESSIBILITY_NEEDS:
-                needs.append(need)
-            else:
-                bad(f"accessibility_needs: unknown need {need!r}; use {', '.join(ACCESSIBILITY_NEEDS)}")
-        name = data.get("name")
-        if name is not None and not (isinstance(name, str) and 0 < len(name.strip()) <= 60):
-            bad(f"name must be a non-empty string of at most 60 characters, got {name!r}")
-            name = None
-        consent = data.get("consent_to_calls")
-        if consent is not None and not isinstance(consent, bool):
-            bad(f"consent_to_calls must be true, false or absent, got {consent!r}")
-            consent = None
-        timezone = data.get("timezone")
-        if timezone is not None and not _valid_timezone(timezone):
-            bad(f"timezone must be an IANA timezone name such as 'Europe/London', got {timezone!r}")
-            timezone = None
-        return cls(
-            consent_to_calls=consent,
-            timezone=timezone,
-            name=name.strip() if isinstance(name, str) else None,
-            preferred_language=lang.lower() if isinstance(lang, str) else None,
-            preferred_channel=channel,
-            contact_history=history,
-            persona=persona or None,
-            accessibility_needs=tuple(needs),
-        )
+def _drop(values: dict[str, Any], loc: tuple[Any, ...]) -> None:
+    key = loc[0] if loc else None
+    if key not in values:  # an unknown field, or a whole-model error
+        values.pop(str(key), None) if key is not None else values.clear()
+        return
+    inner = values[key]
+    if len(loc) > 1 and isinstance(inner, dict) and loc[1] in inner:
+        values[key] = {k: v for k, v in inner.items() if k != loc[1]}
+    elif len(loc) > 1 and isinstance(inner, list) and isinstance(loc[1], int):
+        values[key] = [v for i, v in enumerate(inner) if i != loc[1]]
+    else:
+        del values[key]
+
+
+def _message(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    if error["type"] == "value_error.extra" and len(loc) == 1:
+        return f"unknown profile field {loc[0]!r}; use {', '.join(_ProfileFields.__fields__)}"
+    if error["type"] == "value_error.extra":
+        return f"{loc[0]}: unknown channel {loc[1]!r}; use {', '.join(CONTACT_CHANNELS)}"
+    where = ".".join(loc)
+    return f"{where}: {error['msg']}"
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], what: str) -> Any:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; use {', '.join(allowed)}")
+    return value
+
+
+class _Strict(BaseModel):
+    class Config:
+        extra = Extra.forbid
+
+
+# Past contacts per contact channel (counts).
+_HISTORY_FIELDS: dict[str, Any] = {channel: (Count | None, None) for channel in CONTACT_CHANNELS}
+_ContactHistory: type[BaseModel] = create_model("_ContactHistory", __base__=_Strict, **_HISTORY_FIELDS)
+
+
+class _ProfileFields(_Strict):
+    """The profile vocabulary, validated (``Profile.from_mapping``)."""
+
+    preferred_language: LanguageCode | None = None
+    preferred_channel: StrictStr | None = None
+    contact_history: _ContactHistory = Field(default_factory=_ContactHistory)  # type: ignore[valid-type]
+    persona: StrictStr | None = None
+    accessibility_needs: list[StrictStr] = Field(default_factory=list)
+    name: Name | None = None
+    consent_to_calls: StrictBool | None = None
+    timezone: TimezoneName | None = None
+
+    @validator("preferred_channel")
+    def _channel(cls, value: str) -> str:
+        return str(_one_of(value, CONTACT_CHANNELS, "channel"))
+
+    @validator("accessibility_needs", each_item=True)
+    def _need(cls, value: str) -> str:
+        return str(_one_of(value, ACCESSIBILITY_NEEDS, "need"))
+
+    @validator("timezone")
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"not an IANA timezone name such as 'Europe/London': {value!r}") from exc
+        return value

@@ -199,3 +199,36 @@ def test_run_time_choices_become_numbered_options_on_sms(renderer: Renderer) -> 
         "utter_ask_callback_window", RenderContext(language="es", fmt="socketio", choices=choices)
     )
     assert web is not None and [b["title"] for b in web["buttons"]] == ["Today 14:00–16:00", "Tomorrow"]
+
+
+def test_a_profile_read_back_keeps_what_is_valid_and_drops_the_rest() -> None:
+    profile = Profile.from_mapping(
+        {
+            "age": 81,
+            "preferred_language": "ES",
+            "contact_history": {"phone": 3, "fax": 2, "chat": -1},
+            "accessibility_needs": ["hearing", "telepathy"],
+            "name": "  Ana ",
+            "timezone": "Mars/Base",
+            "consent_to_calls": "yes",
+        }
+    )
+    assert profile == Profile(
+        preferred_language="es", contact_history={"phone": 3}, accessibility_needs=("hearing",), name="Ana"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"contact_history": {"fax": 1}}, "contact_history: unknown channel 'fax'"),
+        ({"contact_history": {"phone": True}}, "contact_history.phone"),
+        ({"accessibility_needs": ["telepathy"]}, "unknown need 'telepathy'"),
+        ({"preferred_channel": "pigeon"}, "unknown channel 'pigeon'"),
+        ({"preferred_language": "english"}, "preferred_language"),
+        ({"name": " "}, "name"),
+    ],
+)
+def test_a_profile_from_a_file_names_the_bad_field(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ProfileError, match=message):
+        Profile.from_mapping(data, strict=True)
