@@ -159,11 +159,6 @@ def redact(text: str) -> Redaction:
     return Redaction("".join(parts), tuple(span.kind for span in spans))
 
 
-def redact_text(text: str) -> str:
-    """``text`` with its sensitive parts removed (``redact(text).text``)."""
-    return redact(text).text
-
-
 def _find(text: str) -> list[_Span]:
     runs = list(_digit_runs(text))
     single_groups = {(start, end) for start, end, digits in runs if end - start == len(digits)}

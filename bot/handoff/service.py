@@ -143,16 +143,6 @@ def policy_from_mapping(service: Mapping[str, Any], *, where: str = "service") -
     )
 
 
-def describe_hours(policy: ServicePolicy) -> str:
-    """``Mon–Fri 08:00–20:00, Sat 09:00–17:00`` (for error messages and logs)."""
-    parts = []
-    for day in range(7):
-        if day in policy.hours.days:
-            opens, closes = policy.hours.days[day]
-            parts.append(f"{WEEKDAYS[day].title()} {opens:%H:%M}–{closes:%H:%M}")
-    return ", ".join(parts)
-
-
 @dataclass(frozen=True)
 class Wait:
     """Expected wait for a person in the chat: minutes while open, else when it opens."""

@@ -46,21 +46,17 @@ class PersonaEstimate:
         persona: the persona id.
         confidence: its share of the evidence (0..1); 1.0 when assigned by staff/CRM.
         runner_up: the next most likely persona, if any.
-        runner_up_confidence: its share.
         scores: persona id -> raw score.
         evidence: reasons for ``persona``, strongest first.
         assigned: the profile assigned the persona (staff or CRM).
-        kept_previous: the previous persona was kept because the leader was not clearly better.
     """
 
     persona: str
     confidence: float
     runner_up: str | None = None
-    runner_up_confidence: float = 0.0
     scores: dict[str, float] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     assigned: bool = False
-    kept_previous: bool = False
 
     def evidence_text(self) -> list[str]:
         return [str(e) for e in self.evidence]
@@ -168,9 +164,7 @@ class PersonaInferrer:
             ev = Evidence(
                 profile.persona, 1.0, f"profile: persona {profile.persona!r} assigned by staff or CRM"
             )
-            return PersonaEstimate(
-                profile.persona, 1.0, None, 0.0, {profile.persona: 1.0}, [ev], assigned=True
-            )
+            return PersonaEstimate(profile.persona, 1.0, None, {profile.persona: 1.0}, [ev], assigned=True)
 
         scores: dict[str, float] = dict.fromkeys(self.ids, 0.0)
         factors = self._factors(messages)
@@ -217,10 +211,8 @@ class PersonaInferrer:
             persona=leader,
             confidence=exp[leader] / norm,
             runner_up=runner,
-            runner_up_confidence=exp[runner] / norm if runner else 0.0,
             scores=scores,
             evidence=evidence[:MAX_EVIDENCE],
-            kept_previous=kept,
         )
 
 

@@ -1,1 +1,3 @@
-"""Thin adapters that plug the bot package into a Rasa server (NLG, NLU components)."""
+"""The thin adapters that plug the plugin into a Rasa server: the NLU component
+(``nlu``), the NLG (``nlg``), the Twilio channel (``channels``) and the speed-ups installed
+by ``python -m bot.rasa`` (``speedups``)."""

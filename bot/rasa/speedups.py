@@ -11,7 +11,7 @@ done by validators built once: the response envelope, the properties common to e
 event, and the schema of the event's own type (Rasa's ``oneOf`` alternatives each fix
 ``event`` to a distinct constant, so checking the matching alternative is what ``oneOf``
 decides). Invalid responses still raise ``jsonschema.ValidationError`` with Rasa's
-message. Installed by the NLG and the NLU component when the server starts.
+message. Installed by ``python -m bot.rasa`` (how the project starts Rasa) before Rasa runs.
 """
 
 from __future__ import annotations

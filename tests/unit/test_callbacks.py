@@ -11,7 +11,6 @@ from bot.core.phones import parse_phone
 from bot.handoff.service import (
     ServiceConfigError,
     ServicePolicy,
-    describe_hours,
     live_chat_wait,
     policy_from_mapping,
 )
@@ -164,11 +163,6 @@ def test_invalid_service_configuration_names_the_field(change: dict[str, object]
     base: dict[str, object] = {"timezone": "Europe/London", "hours": {"mon": "08:00-20:00"}}
     with pytest.raises(ServiceConfigError, match=field):
         policy_from_mapping({**base, **change}, where="bank.yml: service")
-
-
-def test_hours_description(policy: ServicePolicy) -> None:
-    assert describe_hours(policy).startswith("Mon 08:00–20:00")
-    assert "Sun" not in describe_hours(policy)
 
 
 def test_a_window_survives_its_slot_forms_and_malformed_ones_are_refused() -> None:

@@ -1,14 +1,19 @@
-"""The throwaway PostgreSQL server of bot/testing/postgres.py, through the session fixtures."""
+"""The throwaway PostgreSQL server of devtools/postgres.py (pytest-postgresql's executor)."""
 
 from __future__ import annotations
 
+import os
+import pwd
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from devtools.postgres import PostgresServer
+from devtools.postgres import PostgresServer, start_postgres
 
 
 @pytest.fixture()
@@ -61,3 +66,20 @@ def test_listens_on_loopback_only(engine_: Engine, postgres_server: PostgresServ
         assert conn.execute(text("show listen_addresses")).scalar_one() == "127.0.0.1"
         assert int(conn.execute(text("show port")).scalar_one()) == postgres_server.port
     assert postgres_server.url.startswith(f"postgresql+psycopg2://bank@127.0.0.1:{postgres_server.port}/")
+
+
+def test_a_server_of_its_own_stops_twice_and_leaves_only_its_log(postgres_server: PostgresServer) -> None:
+    """Tests stop their own server mid-test and again on the way out; as root it runs as postgres."""
+    workdir = Path(tempfile.mkdtemp(prefix="pgown-", dir="/tmp" if os.geteuid() == 0 else None))
+    try:
+        server = start_postgres(workdir)  # the session server (the argument) started: so must this
+        datadir = Path(server.executor.datadir)
+        assert server.port != postgres_server.port
+        if os.geteuid() == 0:
+            assert datadir.stat().st_uid == pwd.getpwnam("postgres").pw_uid
+        server.stop()
+        server.stop()
+        assert not server.executor.running() and not datadir.exists()
+        assert [p.name for p in workdir.iterdir()] == ["postgres.log"]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
