@@ -45,3 +45,39 @@ async def test_domain_defaults_are_merged_when_rasa_sets_responses_after_loading
     assert response is not None
     assert response["metadata"]["wording"]["variant"] == "default"
     assert bank.phone_cards in response["text"]
+
+
+def _tracker(
+    domain: Domain, slots: dict[str, object], text: str, cues: dict[str, object] | None = None
+) -> DialogueStateTracker:
+    from rasa.shared.core.events import Event, SlotSet, UserUttered
+
+    parse = {"intent": {"name": "card_arrival", "confidence": 0.9}, "persona_cues": cues or {}}
+    events: list[Event] = [SlotSet(name, value) for name, value in slots.items()]
+    events.append(UserUttered(text, parse_data=parse, input_channel="rest"))  # type: ignore[arg-type]
+    return DialogueStateTracker.from_events("u1", events, slots=domain.slots)
+
+
+async def test_the_phone_line_and_the_acknowledgement_follow_the_route_and_the_cues(
+    rasa_domain: Domain, bank: BankInfo
+) -> None:
+    from bot.handoff.routing import Next, Route
+    from bot.persona.phone_offer import PhoneOfferDecision
+
+    nlg = PersonaNLG(endpoint_config=None, domain=rasa_domain)
+    with_line = Route(Next.answer, "x", PhoneOfferDecision(True, "x"), phone_line=True).to_slot()
+    slots = {"persona": "phone_first", "language": "en", "route": with_line}
+    lined = await nlg.generate("utter_card_arrival", _tracker(rasa_domain, slots, "where is my card"), "rest")
+    without = await nlg.generate(
+        "utter_card_arrival", _tracker(rasa_domain, {**slots, "route": None}, "x"), "rest"
+    )
+    assert lined is not None and without is not None
+    assert lined["text"] == f"{lined['text'].split(chr(10) * 2)[0]}\n\n{without['text']}"
+    assert bank.phone_main in lined["text"].split("\n\n")[0]
+
+    frustrated = _tracker(rasa_domain, {"language": "en"}, "WHY", {"signals": {"frustration": 0.9}})
+    calm = _tracker(rasa_domain, {"language": "en"}, "why", {"signals": {"frustration": 0.2}})
+    acked = await nlg.generate("utter_card_arrival", frustrated, "rest")
+    plain = await nlg.generate("utter_card_arrival", calm, "rest")
+    assert acked is not None and plain is not None
+    assert acked["text"] != plain["text"] and acked["text"].endswith(plain["text"])
