@@ -7,7 +7,8 @@ events (transcript with redaction) and store it through ``HandoffWriter`` (one
 transaction, idempotency check included) in a SQLite file — the default set-up — with
 a growing table. Baseline in the same run: a bare one-row INSERT + COMMIT through the
 same engine, i.e. what any SQL write costs here. Target: p95 ≤ 50 ms on SQLite.
-``--postgres`` also measures a throwaway local PostgreSQL server (Debian's binaries).
+``--postgres`` also measures a throwaway local PostgreSQL server (Debian's binaries, run by
+pytest-postgresql's ``PostgreSQLExecutor`` through devtools/postgres.py).
 """
 
 from __future__ import annotations

@@ -35,8 +35,10 @@ def engine(catalogue: PersonaCatalogue) -> PersonaEngine:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL cluster (Debian's binaries) on a free port of 127.0.0.1.
+    """A throwaway PostgreSQL cluster (Debian's binaries, run by pytest-postgresql's executor
+    through devtools/postgres.py) on a free port of 127.0.0.1.
 
+    Not pytest-postgresql's ``postgresql_proc`` fixture: see devtools/postgres.py for why.
     Skips where PostgreSQL cannot be started, except on CI (CI=true), where that fails the run.
     """
     # Not pytest's tmp_path: as root the server runs as the postgres user, which cannot enter
