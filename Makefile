@@ -23,11 +23,11 @@ test:
 	@bash scripts/test.sh
 
 lint: setup
-	.venv/bin/ruff check bot actions tests scripts benchmarks
-	.venv/bin/ruff format --check bot actions tests scripts benchmarks
+	.venv/bin/ruff check bot actions devtools tests scripts benchmarks
+	.venv/bin/ruff format --check bot actions devtools tests scripts benchmarks
 
 types: setup
-	.venv/bin/mypy bot actions
+	.venv/bin/mypy bot actions devtools
 
 validate: setup
 	@.venv/bin/python scripts/validate_data.py
