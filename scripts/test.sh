@@ -8,9 +8,9 @@ step() { echo; echo "==== $* ===="; }
 t0=$(date +%s)
 
 step "setup";               bash scripts/setup.sh && bash scripts/system-deps.sh
-step "lint (ruff)";         "$VENV/bin/ruff" check bot actions tests scripts benchmarks
-                            "$VENV/bin/ruff" format --check bot actions tests scripts benchmarks
-step "types (mypy)";        "$VENV/bin/mypy" bot actions
+step "lint (ruff)";         "$VENV/bin/ruff" check bot actions devtools tests scripts benchmarks
+                            "$VENV/bin/ruff" format --check bot actions devtools tests scripts benchmarks
+step "types (mypy)";        "$VENV/bin/mypy" bot actions devtools
 step "rasa data validate";  "$VENV/bin/python" scripts/validate_data.py
 step "personas check";      "$VENV/bin/python" -m bot personas check
 step "personas evaluate";   "$VENV/bin/python" -m bot personas evaluate tests/data/personas_dev.yml --check-targets

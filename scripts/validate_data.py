@@ -1,9 +1,10 @@
 """`rasa data validate`, failing on every warning except one Rasa gets wrong here.
 
 Rasa warns "The utterance 'utter_x' is not used in any story or rule" for responses that
-custom actions utter (dispatcher.utter_message(response="utter_x")) and for the
-questions forms ask (utter_ask_<slot>). Those responses — named in actions/*.py, or
-asking for a slot a form in domain.yml requires — have their warnings accepted; every
+custom actions utter (dispatcher.utter_message(response="utter_x"), including the lead
+responses and live-chat messages bot/ decides on) and for the questions forms ask
+(utter_ask_<slot>). Those responses — named in actions/ or bot/, or asking for a slot a
+form in domain.yml requires — have their warnings accepted; every
 other warning fails, as with --fail-on-warnings. A response used nowhere still fails.
 
     python scripts/validate_data.py      (run by scripts/test.sh)
@@ -25,7 +26,7 @@ UNUSED = re.compile(r"The utterance '(utter_[a-z0-9_]+)' is not used in any stor
 
 def uttered_by_actions() -> set[str]:
     names: set[str] = set()
-    for path in (ROOT / "actions").glob("*.py"):
+    for path in [*(ROOT / "actions").glob("*.py"), *(ROOT / "bot").rglob("*.py")]:
         names |= set(USED_BY_ACTIONS.findall(path.read_text(encoding="utf-8")))
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     for form in (domain.get("forms") or {}).values():
