@@ -1,5 +1,5 @@
-"""Shared fixtures: the shipped catalogue and the objects built from it (built once), and a
-real PostgreSQL server on loopback (one per test session)."""
+"""Shared fixtures: the shipped configuration (bank facts, domain, persona catalogue) and the
+objects built from it, each built once; a real PostgreSQL server on loopback (one per session)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,45 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from bot.core.settings import DEFAULT_PERSONAS_FILE
+from bot.core.bank import BankInfo, load_bank_info
+from bot.core.settings import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
 from bot.persona.assessment import PersonaEngine
 from bot.persona.catalogue import PersonaCatalogue, load_catalogue
 from bot.persona.cues import CueExtractor
+from bot.wording import Renderer, load_wording
 from devtools.postgres import PostgresServer, PostgresUnavailable, start_postgres
+
+
+@pytest.fixture(scope="session")
+def bank() -> BankInfo:
+    """The bank's facts as shipped (bank.yml)."""
+    return load_bank_info(DEFAULT_BANK_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def domain_data() -> dict[str, Any]:
+    """domain.yml as YAML data."""
+    data: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture(scope="session")
+def responses(domain_data: dict[str, Any]) -> dict[str, Any]:
+    """The domain's responses (the English defaults)."""
+    found: dict[str, Any] = domain_data["responses"]
+    return found
+
+
+@pytest.fixture(scope="session")
+def renderer(catalogue: PersonaCatalogue, bank: BankInfo, responses: dict[str, Any]) -> Renderer:
+    """The renderer of the shipped wording catalogue."""
+    wording = load_wording(PROJECT_ROOT / "data" / "wording", personas=catalogue, domain_responses=responses)
+    return Renderer(wording=wording, bank=bank, personas=catalogue)
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,18 @@ from pathlib import Path
 import pytest
 
 from bot.core.settings import PROJECT_ROOT
-from devtools.stack import Stack, StackError, post_json
+from devtools.stack import Stack, StackError
 
 from .fake_twilio import FakeTwilio
 
-MODEL = Path(os.environ.get("MODEL_PATH", PROJECT_ROOT / "models" / "bank.tar.gz"))
 
-__all__ = ["MODEL", "Stack", "StackError", "post_json"]
+@pytest.fixture(scope="session")
+def model() -> Path:
+    """The trained model (``MODEL_PATH``); the run fails without one."""
+    path = Path(os.environ.get("MODEL_PATH", PROJECT_ROOT / "models" / "bank.tar.gz"))
+    if not path.exists():
+        pytest.fail(f"no trained model at {path}: run 'make train' (make test does it)")
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -32,12 +37,10 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run 'make train' (make test does it)")
+def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio, model: Path) -> Iterator[Stack]:
     try:
         running = Stack.start(
-            model=MODEL,
+            model=model,
             workdir=tmp_path_factory.mktemp("stack"),
             credentials=PROJECT_ROOT / "tests" / "data" / "credentials_test.yml",
             env={"TWILIO_API_BASE": fake_twilio.url},

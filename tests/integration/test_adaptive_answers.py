@@ -5,23 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import yaml
 
-from bot.core.bank import load_bank_info
-from bot.core.settings import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT
-from bot.persona.catalogue import load_catalogue
-from bot.wording import RenderContext, Renderer, load_wording
+from bot.wording import RenderContext, Renderer
 from devtools.stack import Stack
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def renderer() -> Renderer:
-    personas = load_catalogue(DEFAULT_PERSONAS_FILE, compile_patterns=False)
-    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
-    wording = load_wording(PROJECT_ROOT / "data" / "wording", personas=personas, domain_responses=responses)
-    return Renderer(wording=wording, bank=load_bank_info(DEFAULT_BANK_CONFIG), personas=personas)
 
 
 def expected(renderer: Renderer, response: str, **ctx: object) -> str:

@@ -13,12 +13,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from bot.core.bank import load_bank_info
-from bot.core.settings import Settings
+from bot.core.bank import BankInfo
 from devtools.stack import Stack
 
 pytestmark = pytest.mark.integration
-BANK = load_bank_info(Settings.from_env().bank_config)
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 
@@ -62,13 +60,15 @@ def _send(driver: webdriver.Chrome, text: str) -> str:
     return "\n".join(b.text for b in bubbles[before:])
 
 
-def test_a_person_can_chat_in_the_web_page(stack: Stack, browser: webdriver.Chrome, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_person_can_chat_in_the_web_page(
+    stack: Stack, browser: webdriver.Chrome, bank: BankInfo, tmp_path_factory
+) -> None:  # type: ignore[no-untyped-def]
     browser.get(stack.web_url + "/")
     WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.ID, "text")))
-    assert BANK.bank_name in browser.title
+    assert bank.bank_name in browser.title
 
     greeting = _send(browser, "hello")
-    assert BANK.bank_name in greeting
+    assert bank.bank_name in greeting
 
     answer = _send(browser, "my new card still has not arrived")
     assert "working days" in answer

@@ -19,9 +19,8 @@ from bot.core.settings import PROJECT_ROOT
 from bot.store.db import Database
 from bot.store.models import Handoff
 from devtools.postgres import PostgresServer, PostgresUnavailable, start_postgres
-
-from .conftest import MODEL, Stack, StackError
-from .test_handoffs import responses
+from devtools.stack import Stack, StackError
+from tests.support import sent_responses
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +53,10 @@ def rows(url: str, sender: str) -> list[Handoff]:
 
 
 def test_postgres_tracker_store_and_a_database_outage_lose_nothing(
-    postgres_server: PostgresServer, plugin_postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+    postgres_server: PostgresServer,
+    plugin_postgres: PostgresServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    model: Path,
 ) -> None:
     tracker_db = f"tracker_{uuid.uuid4().hex[:8]}"
     tracker_url = postgres_server.create_database(tracker_db)
@@ -72,7 +74,7 @@ def test_postgres_tracker_store_and_a_database_outage_lose_nothing(
     assert "postgresql" in endpoints.read_text()
     try:
         stack = Stack.start(
-            model=MODEL,
+            model=model,
             workdir=workdir,
             endpoints=endpoints,
             env={"DATABASE_URL": plugin_postgres.url},
@@ -102,7 +104,7 @@ def test_postgres_tracker_store_and_a_database_outage_lose_nothing(
             stranded, "hey my card 4111 1111 1111 1111 is blocked lol", metadata={"channel": "telegram"}
         )
         replies = stack.rest(stranded, "can i talk to a human pls", metadata={"channel": "telegram"})
-        sent = responses(stack, stranded)
+        sent = sent_responses(stack, stranded)
         assert sent[-1] == "utter_handoff_delayed", sent
         reference = sent and stack.tracker(stranded)["slots"]["handoff_reference"]
         assert reference and reference in " ".join(r.get("text", "") for r in replies), "told the reference"

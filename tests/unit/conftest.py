@@ -5,26 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from rasa.shared.core.domain import Domain
 
-from bot.core.bank import BankInfo, load_bank_info
 from bot.core.settings import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT, Settings
 from bot.handoff.service import ServicePolicy, load_service_policy
 from bot.persona.catalogue import PersonaCatalogue
 from bot.services import Services
 from bot.store.db import Database
 from bot.store.seed import parse_seed, seed_customers
-from bot.wording import Renderer, load_wording
 from tests.support import FixedClock
-
-
-@pytest.fixture(scope="session")
-def bank() -> BankInfo:
-    return load_bank_info(DEFAULT_BANK_CONFIG)
 
 
 @pytest.fixture(scope="session")
@@ -33,29 +24,8 @@ def policy() -> ServicePolicy:
 
 
 @pytest.fixture(scope="session")
-def domain_data() -> dict[str, Any]:
-    """domain.yml as YAML data."""
-    data: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return data
-
-
-@pytest.fixture(scope="session")
-def responses(domain_data: dict[str, Any]) -> dict[str, Any]:
-    """The domain's responses (the English defaults)."""
-    found: dict[str, Any] = domain_data["responses"]
-    return found
-
-
-@pytest.fixture(scope="session")
 def rasa_domain() -> Domain:
     return Domain.load(str(PROJECT_ROOT / "domain.yml"))
-
-
-@pytest.fixture(scope="session")
-def renderer(catalogue: PersonaCatalogue, bank: BankInfo, responses: dict[str, Any]) -> Renderer:
-    """The renderer of the shipped wording catalogue."""
-    wording = load_wording(PROJECT_ROOT / "data" / "wording", personas=catalogue, domain_responses=responses)
-    return Renderer(wording=wording, bank=bank, personas=catalogue)
 
 
 @pytest.fixture(scope="session")
