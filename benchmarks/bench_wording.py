@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         name, persona, language, fmt, frustrated = cases[i % len(cases)]
         ctx = RenderContext(
             persona=persona, language=language, fmt=fmt, frustrated=frustrated,
-            offer_phone=persona == "phone_first", previous_texts=previous,
+            phone_line=persona == "phone_first", previous_texts=previous,
         )  # fmt: skip
         t0 = time.perf_counter()
         message = renderer.render(name, ctx)

@@ -22,6 +22,7 @@ import sys
 # spaCy's thinc imports TensorFlow when it is installed (Rasa installs it); keep it quiet.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from bot.core.commands import CommandError
 from bot.handoff import cli as handoff_cli
 from bot.persona import cli as persona_cli
 from bot.store import cli as store_cli
@@ -39,7 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from bot.core.commands import CommandError, reported
 from bot.core.settings import Settings
 from bot.handoff.rasa_api import RasaApiError, resume_conversation
 from bot.persona.catalogue import CatalogueError, persona_ids
@@ -48,44 +49,36 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    try:
-        with database(args).session() as session:
-            repo = HandoffRepository(session)
-            h = repo.get(args.reference)
-            data = {
-                **_row(h),
-                "persona_confidence": h.persona_confidence,
-                "persona_evidence": h.persona_evidence,
-                "customer_ref": h.customer.customer_ref if h.customer else None,
-                "timezone": h.timezone,
-                "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
-                "closed_at": h.closed_at.isoformat() if h.closed_at else None,
-                "persona_corrections": [
-                    {
-                        "corrected_persona": c.corrected_persona,
-                        "by": c.staff_user,
-                        "note": c.note,
-                        "at": c.created_at.isoformat(),
-                    }
-                    for c in repo.corrections(h)
-                ],
-                "transcript": h.transcript,
-            }
-    except NotFound as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    with reported(NotFound), database(args).session() as session:
+        repo = HandoffRepository(session)
+        h = repo.get(args.reference)
+        data = {
+            **_row(h),
+            "persona_confidence": h.persona_confidence,
+            "persona_evidence": h.persona_evidence,
+            "customer_ref": h.customer.customer_ref if h.customer else None,
+            "timezone": h.timezone,
+            "claimed_at": h.claimed_at.isoformat() if h.claimed_at else None,
+            "closed_at": h.closed_at.isoformat() if h.closed_at else None,
+            "persona_corrections": [
+                {
+                    "corrected_persona": c.corrected_persona,
+                    "by": c.staff_user,
+                    "note": c.note,
+                    "at": c.created_at.isoformat(),
+                }
+                for c in repo.corrections(h)
+            ],
+            "transcript": h.transcript,
+        }
     print(json.dumps(data, ensure_ascii=False, indent=2))
     return 0
 
 
 def _cmd_move(args: argparse.Namespace) -> int:
-    try:
-        with database(args).session() as session:
-            h = HandoffRepository(session).transition(args.reference, args.status, assignee=args.by)
-            kind, sender = h.kind.value, h.sender_id
-    except (NotFound, InvalidTransition) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    with reported(NotFound, InvalidTransition), database(args).session() as session:
+        h = HandoffRepository(session).transition(args.reference, args.status, assignee=args.by)
+        kind, sender = h.kind.value, h.sender_id
     print(f"{args.reference}: {args.status}")
     if args.status in ("done", "cancelled") and kind == "live_chat" and not args.no_resume:
         try:
@@ -100,36 +93,23 @@ def _cmd_move(args: argparse.Namespace) -> int:
 def _cmd_correct(args: argparse.Namespace) -> int:
     """Record the persona a member of staff says the customer really has."""
     settings = Settings.from_env()
-    try:
+    with reported(CatalogueError):
         personas = persona_ids(settings.personas_file)
-    except CatalogueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     if args.persona not in personas:
-        print(
-            f"error: unknown persona {args.persona!r} (in {settings.personas_file}: {', '.join(personas)})",
-            file=sys.stderr,
+        known = ", ".join(personas)
+        raise CommandError(f"unknown persona {args.persona!r} (in {settings.personas_file}: {known})")
+    with reported(NotFound), database(args).session() as session:
+        correction = HandoffRepository(session).correct_persona(
+            staff_user=args.by, corrected_persona=args.persona, reference=args.reference, note=args.note
         )
-        return 1
-    try:
-        with database(args).session() as session:
-            correction = HandoffRepository(session).correct_persona(
-                staff_user=args.by, corrected_persona=args.persona, reference=args.reference, note=args.note
-            )
-            inferred = correction.inferred_persona
-    except NotFound as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        inferred = correction.inferred_persona
     print(f"{args.reference}: persona corrected from {inferred or '-'} to {args.persona} by {args.by}")
     return 0
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    try:
+    with reported(RasaApiError):
         resume_conversation(args.sender_id)
-    except RasaApiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     print(f"the assistant answers {args.sender_id!r} again")
     return 0
 

@@ -43,7 +43,7 @@ def waiting_ahead(database: Database) -> int | None:
         with database.session() as session:
             return HandoffRepository(session).waiting("live_chat")
     except SQLAlchemyError as exc:
-        logger.warning("handoff.queue_unknown error=%s", exc)
+        logger.warning("handoff.queue_unknown error=%s", exc, exc_info=True)
         return None
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.core.commands import reported
 from bot.core.settings import Settings
 from bot.persona.assessment import PersonaEngine
 from bot.persona.catalogue import CatalogueError, load_catalogue
@@ -21,11 +22,8 @@ def catalogue_path(value: str | None) -> Path:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     path = catalogue_path(args.file)
-    try:
+    with reported(CatalogueError):
         catalogue = load_catalogue(path)
-    except CatalogueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     print(
         f"{path}: OK — {len(catalogue.personas)} personas ({', '.join(catalogue.ids)}), "
         f"{len(catalogue.signals)} signals, languages {', '.join(catalogue.settings.languages)}"
@@ -37,12 +35,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     # spaCy and lingua load with the extractor: only for this command.
     from bot.persona.cues import CueExtractor
 
-    try:
+    with reported(CatalogueError, EvaluationFileError, exit_code=2):
         catalogue = load_catalogue(catalogue_path(args.personas))
         conversations = load_conversations(Path(args.file), persona_ids=catalogue.ids)
-    except (CatalogueError, EvaluationFileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     report = evaluate(conversations, extractor=CueExtractor(catalogue), engine=PersonaEngine(catalogue))
     print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report.to_text())
     if args.check_targets:

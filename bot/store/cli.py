@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from bot.core.commands import reported
 from bot.core.settings import Settings
 from bot.handoff.service import ServiceConfigError, load_service_policy
 from bot.persona.catalogue import CatalogueError, persona_ids
@@ -37,11 +37,8 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
 def _cmd_prepare(args: argparse.Namespace) -> int:
     """Check the service configuration, apply migrations, import spooled handoffs."""
     settings = Settings.from_env()
-    try:
+    with reported(ServiceConfigError):
         load_service_policy(settings.bank_config)  # refuse to start with bad business hours
-    except ServiceConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     db = database(args)
     db.upgrade()
     report = import_spool(db, Spool(settings.spool_dir))
@@ -51,15 +48,12 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
 def _cmd_seed(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    try:
+    with reported(SeedError, CatalogueError, ServiceConfigError):
         personas = persona_ids(settings.personas_file)
         region = load_service_policy(settings.bank_config).default_region
         db = database(args)
         db.upgrade()
         created, updated = load_seed_file(db, Path(args.file), personas=personas, region=region)
-    except (SeedError, CatalogueError, ServiceConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     print(f"{args.file}: {created} customers created, {updated} updated")
     return 0
 

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from typing import Any
 
 from bot.core.bank import BankConfigError, load_bank_info
+from bot.core.commands import reported
 from bot.core.settings import Settings
 from bot.web.relay import serve
 
 
 def _cmd_webchat(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    try:
+    with reported(BankConfigError, exit_code=2):
         bank = load_bank_info(settings.bank_config)
-    except BankConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     serve(host=args.host, port=args.port, rasa_url=args.rasa_url, bank=bank)
     return 0

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bot.core.commands import reported
 from bot.persona.catalogue import CatalogueError, load_catalogue
 from bot.persona.cli import catalogue_path
 from bot.wording.catalogue import WordingError, check_completeness, load_wording
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    try:
+    with reported(CatalogueError, WordingError, OSError, yaml.YAMLError, exit_code=2):
         personas = load_catalogue(catalogue_path(args.personas), compile_patterns=False)
         domain = yaml.safe_load(Path(args.domain).read_text(encoding="utf-8")) or {}
         responses = domain.get("responses") or {}
         wording = load_wording(Path(args.dir), personas=personas, domain_responses=responses)
-    except (CatalogueError, WordingError, OSError, yaml.YAMLError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     errors, warnings = check_completeness(wording, responses=responses, personas=personas)
     for line in errors:
         print(f"missing: {line}")

@@ -51,7 +51,7 @@ def test_channel_averse_french_customer_gets_the_phone_first(stack: Stack, rende
     slots = stack.tracker(sender)["slots"]
     assert (slots["persona"], slots["language"], slots["offer_phone"]) == ("phone_first", "fr", True)
     assert renderer.bank.phone_main in replies.split("\n\n")[0]
-    answer = expected(renderer, "utter_card_arrival", persona="phone_first", language="fr", offer_phone=True)
+    answer = expected(renderer, "utter_card_arrival", persona="phone_first", language="fr", phone_line=True)
     assert replies.startswith(answer)
 
 
