@@ -1,6 +1,7 @@
 """The wording catalogue: every response by language and tone/persona, with a fallback order.
 
-Files ``data/wording/<lang>.yml``::
+Files ``data/wording/<lang>.yml`` and, by topic, ``data/wording/<lang>/<topic>.yml``
+(each response in one file per language)::
 
     version: 1
     language: es
@@ -172,13 +173,33 @@ def _entry(raw: Any, where: str, persona_ids: Sequence[str]) -> dict[str, Varian
     return out
 
 
+def _language_files(directory: Path, lang: str) -> list[Path]:
+    """``<lang>.yml`` and the topic files ``<lang>/*.yml`` of one language."""
+    single = directory / f"{lang}.yml"
+    return [*([single] if single.exists() else []), *sorted((directory / lang).glob("*.yml"))]
+
+
+def _messages(path: Path, lang: str) -> Mapping[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise WordingError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, Mapping) or data.get("version") != 1 or data.get("language") != lang:
+        raise WordingError(f"{path}: expected 'version: 1', 'language: {lang}' and 'messages'")
+    messages = data.get("messages")
+    if not isinstance(messages, Mapping):
+        raise WordingError(f"{path}: 'messages' must be a mapping of response name to variants")
+    return {str(name): raw for name, raw in messages.items()}
+
+
 def load_wording(
     directory: Path,
     *,
     personas: PersonaCatalogue,
     domain_responses: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> WordingCatalogue:
-    """Load ``<directory>/<lang>.yml`` for every supported language.
+    """Load ``<directory>/<lang>.yml`` and ``<directory>/<lang>/*.yml`` (topic files) for
+    every supported language; a response is worded in one file per language.
 
     The domain's responses become the default-language ``default`` variants where the
     catalogue has none.
@@ -186,20 +207,14 @@ def load_wording(
     st = personas.settings
     catalogue = WordingCatalogue(default_language=st.default_language, languages=list(st.languages))
     for lang in st.languages:
-        path = directory / f"{lang}.yml"
         by_response: dict[str, dict[str, Variant]] = {}
-        if path.exists():
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except yaml.YAMLError as exc:
-                raise WordingError(f"{path}: not valid YAML: {exc}") from exc
-            if not isinstance(data, Mapping) or data.get("version") != 1 or data.get("language") != lang:
-                raise WordingError(f"{path}: expected 'version: 1', 'language: {lang}' and 'messages'")
-            messages = data.get("messages")
-            if not isinstance(messages, Mapping):
-                raise WordingError(f"{path}: 'messages' must be a mapping of response name to variants")
-            for name, raw in messages.items():
-                by_response[str(name)] = _entry(raw, f"{path}: {name}", personas.ids)
+        seen_in: dict[str, Path] = {}
+        for path in _language_files(directory, lang):
+            for name, raw in _messages(path, lang).items():
+                if name in seen_in:
+                    raise WordingError(f"{path}: {name}: already worded in {seen_in[name]}")
+                seen_in[name] = path
+                by_response[name] = _entry(raw, f"{path}: {name}", personas.ids)
         catalogue.variants[lang] = by_response
     defaults = catalogue.variants.setdefault(st.default_language, {})
     for name, variants in (domain_responses or {}).items():
