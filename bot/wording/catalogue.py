@@ -35,6 +35,7 @@ the same chain in the default language (ending at the domain's response).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,3 +282,43 @@ def check_completeness(
                         f"{lang}: {name}: {persona.id} gets the default wording (no {missing} variant)"
                     )
     return errors, warnings
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# "[carte]" or "[payment]": reads as a blank nobody filled in. Markdown links "[text](url)" are fine.
+_BRACKETED = re.compile(r"\[[^\]]*\](?!\()")
+
+
+def check_consistency(catalogue: WordingCatalogue) -> list[str]:
+    """Problems that would show a customer a wrong or unfinished answer (errors).
+
+    - A variant uses a placeholder (a phone number, the hours…) that the response's
+      default in that language does not: variants may leave facts out, never bring others.
+    - The defaults of a response use different placeholders in different languages: one
+      language would give another number or omit the hours.
+    - A bracketed word such as ``[payment]`` in a text: it reads as an unfilled blank.
+    """
+    problems: list[str] = []
+    names = sorted({name for by_response in catalogue.variants.values() for name in by_response})
+    for name in names:
+        defaults: dict[str, set[str]] = {}
+        for lang in catalogue.languages:
+            entry = catalogue.variants.get(lang, {}).get(name, {})
+            for key, variant in entry.items():
+                for text in variant.texts:
+                    blank = _BRACKETED.search(text)
+                    if blank:
+                        problems.append(f"{lang}: {name}.{key}: bracketed text {blank.group(0)!r}")
+            if DEFAULT_KEY not in entry:
+                continue
+            default = {p for text in entry[DEFAULT_KEY].texts for p in _PLACEHOLDER.findall(text)}
+            defaults[lang] = default
+            for key, variant in entry.items():
+                used = {p for text in variant.texts for p in _PLACEHOLDER.findall(text)}
+                extra = sorted(used - default)
+                if extra and key != DEFAULT_KEY:
+                    problems.append(f"{lang}: {name}.{key}: uses {extra}, which its default does not")
+        if len({frozenset(v) for v in defaults.values()}) > 1:
+            shown = "; ".join(f"{lang} {sorted(v)}" for lang, v in defaults.items())
+            problems.append(f"{name}: the defaults use different placeholders ({shown})")
+    return problems

@@ -11,7 +11,7 @@ import yaml
 from bot.core.commands import reported
 from bot.persona.catalogue import CatalogueError, load_catalogue
 from bot.persona.cli import catalogue_path
-from bot.wording.catalogue import WordingError, check_completeness, load_wording
+from bot.wording.catalogue import WordingError, check_completeness, check_consistency, load_wording
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -21,16 +21,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
         responses = domain.get("responses") or {}
         wording = load_wording(Path(args.dir), personas=personas, domain_responses=responses)
     errors, warnings = check_completeness(wording, responses=responses, personas=personas)
+    drift = check_consistency(wording)
     for line in errors:
         print(f"missing: {line}")
+    for line in drift:
+        print(f"inconsistent: {line}")
     for line in warnings:
         print(f"variant: {line}")
     total = len(responses)
     print(
         f"{total} responses × {len(wording.languages)} languages: "
-        f"{len(errors)} missing defaults, {len(warnings)} missing variants"
+        f"{len(errors)} missing defaults, {len(drift)} inconsistent, {len(warnings)} missing variants"
     )
-    return 1 if errors or (args.strict and warnings) else 0
+    return 1 if errors or drift or (args.strict and warnings) else 0
 
 
 def add_commands(sub: Any) -> None:

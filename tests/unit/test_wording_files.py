@@ -38,3 +38,26 @@ def test_a_topic_file_of_another_language_is_refused(tmp_path: Path, catalogue: 
     write(tmp_path / "es" / "cards.yml", "fr", '  utter_a:\n    default: "A"\n')
     with pytest.raises(WordingError, match="language: es"):
         load_wording(tmp_path, personas=catalogue)
+
+
+def test_drift_between_variants_and_languages_and_blanks_are_reported(
+    tmp_path: Path, catalogue: PersonaCatalogue
+) -> None:
+    from bot.wording.catalogue import check_consistency
+
+    write(tmp_path / "en.yml", "en", '  utter_a:\n    default: "Call {phone_main}."\n    brief: "Call {phone_cards}."\n'
+          '  utter_b:\n    default: "Open [payment] in the app; see [our site](https://x.example)."\n')  # fmt: skip
+    write(tmp_path / "es.yml", "es", '  utter_a:\n    default: "Llame al {phone_main} ({hours})."\n')
+    problems = check_consistency(load_wording(tmp_path, personas=catalogue))
+    assert "en: utter_a.brief: uses ['phone_cards'], which its default does not" in problems
+    assert any(p.startswith("utter_a: the defaults use different placeholders") for p in problems)
+    assert "en: utter_b.default: bracketed text '[payment]'" in problems
+    assert not any("our site" in p for p in problems), "a markdown link is not a blank"
+
+
+def test_the_shipped_wording_has_no_drift(renderer: object) -> None:
+    from bot.wording import Renderer
+    from bot.wording.catalogue import check_consistency
+
+    assert isinstance(renderer, Renderer)
+    assert check_consistency(renderer.wording) == []
