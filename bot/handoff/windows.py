@@ -196,3 +196,39 @@ def parse_window_choice(
         if span_start <= start < span_end:
             return Window(start, min(start + policy.window, span_end))
     return None
+
+
+_WEEKDAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+}
+_WHEN = {  # today, tomorrow, another day
+    "en": ("today at {time}", "tomorrow at {time}", "on {day} at {time}"),
+    "es": ("hoy a las {time}", "mañana a las {time}", "el {day} a las {time}"),
+    "fr": ("aujourd'hui à {time}", "demain à {time}", "{day} à {time}"),
+}
+_CLOSED = {
+    "en": "closed now; open again {when}",
+    "es": "ahora cerrado; vuelve a abrir {when}",
+    "fr": "fermé pour le moment ; réouverture {when}",
+}
+
+
+def closed_hours_text(
+    policy: ServicePolicy, *, now: dt.datetime, tz: ZoneInfo, language: str | None
+) -> str | None:
+    """What to say instead of the opening hours while the lines are closed ("closed now;
+    open again tomorrow at 08:00", in the customer's timezone and language); None while open."""
+    if policy.hours.is_open(now):
+        return None
+    lang = _language(language)
+    opens = policy.hours.next_open(now)
+    if opens is None:
+        return _CLOSED[lang].split(";")[0]
+    local = opens.astimezone(tz)
+    days = (local.date() - now.astimezone(tz).date()).days
+    today, tomorrow, other = _WHEN[lang]
+    pattern = today if days == 0 else tomorrow if days == 1 else other
+    when = pattern.format(time=f"{local:%H:%M}", day=_WEEKDAYS[lang][local.weekday()])
+    return _CLOSED[lang].format(when=when)

@@ -15,9 +15,12 @@ to Rasa's templated rendering.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -27,8 +30,11 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.core.bank import load_bank_info
 from bot.core.channels import message_channel, output_format
+from bot.core.clock import utc_now
 from bot.core.settings import PROJECT_ROOT, Settings
 from bot.handoff.routing import ROUTE_SLOT, Route
+from bot.handoff.service import load_service_policy
+from bot.handoff.windows import closed_hours_text
 from bot.persona.catalogue import load_catalogue
 from bot.persona.cues.model import CUES_KEY, MessageCues
 from bot.persona.profile import Profile
@@ -59,9 +65,9 @@ def _turn(tracker: DialogueStateTracker) -> tuple[bool, list[str]]:
     return first, texts
 
 
-def _customer_name(slots: dict[str, Any]) -> str | None:
+def _profile(slots: dict[str, Any]) -> Profile:
     profile = slots.get("customer_profile")
-    return Profile.from_mapping(profile if isinstance(profile, dict) else None).name
+    return Profile.from_mapping(profile if isinstance(profile, dict) else None)
 
 
 def _format(tracker: DialogueStateTracker, output_channel: str) -> str:
@@ -76,6 +82,7 @@ def _phone_line(slots: dict[str, Any]) -> bool:
 
 
 CHOICES_KWARG = "choices"
+HOURS = "hours"
 
 
 def _choices(value: Any) -> list[dict[str, str]]:
@@ -100,12 +107,16 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         self,
         endpoint_config: EndpointConfig | None = None,
         domain: Domain | None = None,
+        *,
+        clock: Callable[[], dt.datetime] = utc_now,
         **kwargs: Any,
     ) -> None:
         super().__init__(domain.responses if domain is not None else {})
         settings = Settings.from_env()
         self.personas = load_catalogue(settings.personas_file, compile_patterns=False)
         self.bank = load_bank_info(settings.bank_config)
+        self.policy = load_service_policy(settings.bank_config)
+        self.clock = clock
         configured = endpoint_config.kwargs.get("wording_dir") if endpoint_config else None
         self.wording_dir = Path(configured or DEFAULT_WORDING_DIR)
         self.default_language = self.personas.settings.default_language
@@ -140,21 +151,34 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
     ) -> dict[str, Any] | None:
         first, previous = _turn(tracker)
         slots = tracker.current_slot_values()
+        profile = _profile(slots)
+        language = slots.get("language") or self.default_language
+        variables: dict[str, Any] = {**slots, **kwargs, CUSTOMER_NAME: profile.name}
+        closed = closed_hours_text(
+            self.policy,
+            now=self.clock(),
+            tz=ZoneInfo(profile.timezone) if profile.timezone else self.policy.timezone,
+            language=language,
+        )
+        if closed:  # never point to a line that is closed without saying so
+            variables[HOURS] = closed
         ctx = RenderContext(
             persona=slots.get("persona"),
-            language=slots.get("language") or self.default_language,
+            language=language,
             fmt=_format(tracker, output_channel),
             frustrated=_frustrated(tracker),
             first_of_turn=first,
             phone_line=_phone_line(slots),
             previous_texts=previous,
-            variables={**slots, **kwargs, CUSTOMER_NAME: _customer_name(slots)},
+            variables=variables,
             choices=_choices(kwargs.get(CHOICES_KWARG)),
         )
         message = self.renderer.render(utter_action, ctx)
         if message is not None:
             return message
         variables = {**self.bank.template_vars(ctx.language), **kwargs}
+        if closed:
+            variables[HOURS] = closed
         fallback: dict[str, Any] | None = await super().generate(
             utter_action, tracker, output_channel, **variables
         )

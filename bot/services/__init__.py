@@ -15,16 +15,13 @@ from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.bank import BankInfo, load_bank_info
+from bot.core.clock import utc_now
 from bot.core.settings import Settings
 from bot.handoff.service import ServicePolicy, load_service_policy
 from bot.persona.assessment import PersonaEngine
 from bot.persona.catalogue import load_catalogue
 from bot.store.db import Database
 from bot.store.spool import HandoffWriter, Spool
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 @dataclass

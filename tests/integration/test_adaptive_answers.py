@@ -6,6 +6,10 @@ import uuid
 
 import pytest
 
+from bot.core.clock import utc_now
+from bot.core.settings import DEFAULT_BANK_CONFIG
+from bot.handoff.service import load_service_policy
+from bot.handoff.windows import closed_hours_text
 from bot.wording import RenderContext, Renderer
 from devtools.stack import Stack
 
@@ -13,7 +17,13 @@ pytestmark = pytest.mark.integration
 
 
 def expected(renderer: Renderer, response: str, **ctx: object) -> str:
-    message = renderer.render(response, RenderContext(**ctx))  # type: ignore[arg-type]
+    """The text the assistant should send now: out of hours, the opening hours become when
+    the lines open again (as the NLG does)."""
+    policy = load_service_policy(DEFAULT_BANK_CONFIG)
+    language = str(ctx.get("language") or "en")
+    closed = closed_hours_text(policy, now=utc_now(), tz=policy.timezone, language=language)
+    variables = {"hours": closed} if closed else {}
+    message = renderer.render(response, RenderContext(**ctx, variables=variables))  # type: ignore[arg-type]
     assert message is not None
     return str(message["text"])
 

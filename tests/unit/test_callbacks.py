@@ -14,7 +14,14 @@ from bot.handoff.service import (
     live_chat_wait,
     policy_from_mapping,
 )
-from bot.handoff.windows import Window, callback_windows, moment_label, parse_window_choice, window_label
+from bot.handoff.windows import (
+    Window,
+    callback_windows,
+    closed_hours_text,
+    moment_label,
+    parse_window_choice,
+    window_label,
+)
 
 LONDON = ZoneInfo("Europe/London")
 PARIS = ZoneInfo("Europe/Paris")
@@ -185,3 +192,19 @@ def test_a_window_survives_its_slot_forms_and_malformed_ones_are_refused() -> No
 )
 def test_moments_are_told_in_the_customers_words(opens: dt.datetime, language: str, expected: str) -> None:
     assert moment_label(opens, tz=LONDON, language=language, now=at(23, 20)) == expected
+
+
+@pytest.mark.parametrize(
+    ("now", "language", "expected"),
+    [
+        (at(23, 21, 5), "en", "closed now; open again tomorrow at 08:00"),
+        (at(24, 6), "es", "ahora cerrado; vuelve a abrir hoy a las 08:00"),
+        (at(28, 18), "fr", "fermé pour le moment ; réouverture lundi à 08:00"),  # Saturday evening
+        (at(28, 18), "en", "closed now; open again on Monday at 08:00"),
+        (at(23, 10), "en", None),
+    ],
+)
+def test_out_of_hours_the_hours_say_when_the_lines_open_again(
+    policy: ServicePolicy, now: dt.datetime, language: str, expected: str | None
+) -> None:
+    assert closed_hours_text(policy, now=now, tz=LONDON, language=language) == expected

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -81,3 +83,23 @@ async def test_the_phone_line_and_the_acknowledgement_follow_the_route_and_the_c
     plain = await nlg.generate("utter_card_arrival", calm, "rest")
     assert acked is not None and plain is not None
     assert acked["text"] != plain["text"] and acked["text"].endswith(plain["text"])
+
+
+async def test_at_night_no_answer_points_to_a_closed_line_without_saying_so(
+    rasa_domain: Domain, bank: BankInfo
+) -> None:
+    night = dt.datetime(2026, 11, 23, 21, 5, tzinfo=dt.timezone.utc)  # a Monday, 21:05 in London
+    nlg = PersonaNLG(endpoint_config=None, domain=rasa_domain, clock=lambda: night)
+    for language, closed in (
+        ("en", "closed now; open again tomorrow at 08:00"),
+        ("fr", "réouverture demain"),
+    ):
+        tracker = _tracker(rasa_domain, {"language": language}, "x")
+        answer = await nlg.generate("utter_pending_transfer", tracker, "rest")
+        assert answer is not None and bank.phone_main in answer["text"] and closed in answer["text"]
+        assert bank.text("hours", language) not in answer["text"]
+    day = PersonaNLG(endpoint_config=None, domain=rasa_domain, clock=lambda: night.replace(hour=10))
+    answer = await day.generate(
+        "utter_pending_transfer", _tracker(rasa_domain, {"language": "en"}, "x"), "rest"
+    )
+    assert answer is not None and bank.text("hours", "en") in answer["text"]
