@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.persona.assessment import Assessment
-from bot.persona.catalogue.model import Escalation, Persona, PersonaCatalogue
+from bot.persona.catalogue.model import Escalation, PersonaCatalogue
 from bot.persona.cues.model import MessageCues
 from bot.persona.phone_offer import PhoneOfferDecision, count_showing
 
@@ -137,20 +137,11 @@ class Route:
         )
 
 
-def _prefers_phone(persona: Persona) -> bool:
-    preferred = list(persona.channels.preferred)
-    return "phone" in preferred and (
-        "chat" not in preferred or preferred.index("phone") < preferred.index("chat")
-    )
-
-
 def route(assessment: Assessment, situation: Situation, *, catalogue: PersonaCatalogue) -> Route:
     """What happens after the message.
 
-    - A request for a person: a phone callback when the phone is allowed and the customer
-      asked for a call or their persona prefers the phone to chat; a person in the chat
-      otherwise (customers who want a person but not the phone, and everyone who must not
-      be called).
+    - A request for a person: a person in the chat, whatever the persona — the customer
+      chose — or a phone callback when they also asked to be called (and may be called).
     - A request to be phoned, or yes to the callback offer: the callback form — or, for a
       customer who must not be called, the accessible alternative.
     - No to the callback offer: nothing more.
@@ -168,9 +159,7 @@ def route(assessment: Assessment, situation: Situation, *, catalogue: PersonaCat
             return Route(Next.live_chat, f"asked for a person; {phone.reason}", phone)
         if count_showing(situation.messages, "phone_request"):
             return Route(Next.callback, "asked to be called", phone)
-        if _prefers_phone(persona):
-            return Route(Next.callback, f"asked for a person; {persona.id} prefers the phone", phone)
-        return Route(Next.live_chat, f"asked for a person; {persona.id} prefers to stay in chat", phone)
+        return Route(Next.live_chat, "asked for a person in the chat", phone)
     if request in (Request.phone_call, Request.accept_callback):
         if phone.blocked:
             reason = f"asked for a call; {phone.reason}"

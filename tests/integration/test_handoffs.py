@@ -105,7 +105,7 @@ def test_quick_mobile_customer_gets_live_chat_never_the_phone_and_staff_resume_t
 
     [row] = handoffs(stack, sender)
     assert row.kind.value == "live_chat" and row.callback_number is None
-    assert row.reason == "asked for a person; quick_mobile prefers to stay in chat"
+    assert row.reason == "asked for a person in the chat"
     assert stack.tracker(sender)["paused"] is True
 
     assert stack.rest(sender, "hello??", metadata=meta) == [], "paused: staff answer now, not the bot"

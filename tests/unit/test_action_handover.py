@@ -86,23 +86,33 @@ async def test_quick_mobile_asking_for_a_person_gets_live_chat_not_the_phone(
     with database.session() as s:
         row = HandoffRepository(s).get(messages[0]["reference"])
         assert row.kind.value == "live_chat" and row.persona == "quick_mobile" and row.sender_id == "qm-1"
-        assert row.reason == "asked for a person; quick_mobile prefers to stay in chat"
+        assert row.reason == "asked for a person in the chat"
         assert [e["from"] for e in row.transcript] == ["customer", "assistant", "customer"]
         assert "4111" not in row.transcript[0]["text"] and row.transcript[0]["redacted"] == ["card"]
         assert row.transcript[0]["at"].startswith("2026-11-23") and row.transcript[0]["channel"] == "rest"
 
 
-async def test_phone_first_asking_for_a_person_gets_the_callback_form(
+async def test_a_phone_first_customer_asking_for_a_person_in_the_chat_gets_one(
     services: Services, database: Database, extractor: CueExtractor
 ) -> None:
     events = [user_event(extractor, "I'd like to speak to someone please", "request_human")]
     t = await assessed(make_tracker(events, {"customer_profile": {"persona": "phone_first"}}), services)
     messages, out = await run_action(ActionHandOver(services), t)
-    assert messages == []
-    assert slot_events(out)["handoff_route"] == "callback"
-    assert slot_events(out)["handoff_reason"] == "asked for a person; phone_first prefers the phone"
+    assert [m["response"] for m in messages] == ["utter_live_chat_handoff"], "not sent into the callback form"
+    assert slot_events(out)["handoff_route"] == "live_chat"
     with database.session() as s:
-        assert HandoffRepository(s).queue() == []
+        [row] = HandoffRepository(s).queue()
+        assert row.reason == "asked for a person in the chat" and row.persona == "phone_first"
+
+
+async def test_asking_for_a_person_and_a_call_books_the_callback(
+    services: Services, extractor: CueExtractor
+) -> None:
+    events = [user_event(extractor, "can a person call me please", "request_human")]
+    t = await assessed(make_tracker(events), services)
+    messages, out = await run_action(ActionHandOver(services), t)
+    assert messages == [] and slot_events(out)["handoff_route"] == "callback"
+    assert slot_events(out)["handoff_reason"] == "asked to be called"
 
 
 async def test_customer_with_a_hearing_need_asking_for_a_call_gets_a_person_in_writing(

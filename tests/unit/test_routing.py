@@ -43,18 +43,13 @@ def decide(
 @pytest.mark.parametrize(
     ("persona", "turns", "expected", "reason"),
     [
-        ("phone_first", ["I want to talk to a person"], Next.callback, "phone_first prefers the phone"),
-        (
-            "quick_mobile",
-            ["I want to talk to a person"],
-            Next.live_chat,
-            "quick_mobile prefers to stay in chat",
-        ),
-        ("default", ["I want to talk to a person"], Next.live_chat, "default prefers to stay in chat"),
+        ("phone_first", ["I want to talk to a person"], Next.live_chat, "asked for a person in the chat"),
+        ("quick_mobile", ["I want to talk to a person"], Next.live_chat, "asked for a person in the chat"),
+        ("default", ["I want to talk to a person"], Next.live_chat, "asked for a person in the chat"),
         ("quick_mobile", ["can you call me please"], Next.callback, "asked to be called"),
     ],
 )
-def test_a_request_for_a_person_goes_the_way_the_customer_prefers(
+def test_a_request_for_a_person_in_the_chat_gives_a_chat_whatever_the_persona(
     engine: PersonaEngine,
     extractor: CueExtractor,
     persona: str,
