@@ -285,6 +285,9 @@ def check_completeness(
 
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# Placeholders that name things rather than give facts: a variant may name the bank or the
+# app where its default does not.
+_NAMES = frozenset({"bank_name", "app_name", "customer_name", "name_suffix"})
 # "[carte]" or "[payment]": reads as a blank nobody filled in. Markdown links "[text](url)" are fine.
 _BRACKETED = re.compile(r"\[[^\]]*\](?!\()")
 
@@ -292,8 +295,9 @@ _BRACKETED = re.compile(r"\[[^\]]*\](?!\()")
 def check_consistency(catalogue: WordingCatalogue) -> list[str]:
     """Problems that would show a customer a wrong or unfinished answer (errors).
 
-    - A variant uses a placeholder (a phone number, the hours…) that the response's
-      default in that language does not: variants may leave facts out, never bring others.
+    - A variant uses a placeholder that gives a fact (a phone number, the hours, the
+      website) that the response's default in that language does not: variants may leave
+      facts out, never bring others.
     - The defaults of a response use different placeholders in different languages: one
       language would give another number or omit the hours.
     - A bracketed word such as ``[payment]`` in a text: it reads as an unfilled blank.
@@ -311,10 +315,10 @@ def check_consistency(catalogue: WordingCatalogue) -> list[str]:
                         problems.append(f"{lang}: {name}.{key}: bracketed text {blank.group(0)!r}")
             if DEFAULT_KEY not in entry:
                 continue
-            default = {p for text in entry[DEFAULT_KEY].texts for p in _PLACEHOLDER.findall(text)}
+            default = {p for text in entry[DEFAULT_KEY].texts for p in _PLACEHOLDER.findall(text)} - _NAMES
             defaults[lang] = default
             for key, variant in entry.items():
-                used = {p for text in variant.texts for p in _PLACEHOLDER.findall(text)}
+                used = {p for text in variant.texts for p in _PLACEHOLDER.findall(text)} - _NAMES
                 extra = sorted(used - default)
                 if extra and key != DEFAULT_KEY:
                     problems.append(f"{lang}: {name}.{key}: uses {extra}, which its default does not")
