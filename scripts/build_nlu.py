@@ -1,6 +1,6 @@
-"""Build the English banking NLU data and its held-out split from BANKING77.
+"""Build the English banking NLU data and its held-out split from BANKING77 (all 77 categories).
 
-The output is committed; rerun only when the intent selection or sample size changes:
+The output is committed; rerun only when the split changes:
 
     python scripts/build_nlu.py ../shared/data/banking77/train.csv
 
@@ -19,35 +19,10 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-# BANKING77 categories the demo bank answers. Names are kept exactly as in the data set.
-INTENTS = [
-    "activate_my_card",
-    "age_limit",
-    "apple_pay_or_google_pay",
-    "atm_support",
-    "cancel_transfer",
-    "card_about_to_expire",
-    "card_arrival",
-    "cash_withdrawal_charge",
-    "change_pin",
-    "country_support",
-    "declined_card_payment",
-    "edit_personal_details",
-    "exchange_rate",
-    "getting_virtual_card",
-    "lost_or_stolen_card",
-    "lost_or_stolen_phone",
-    "passcode_forgotten",
-    "pending_transfer",
-    "request_refund",
-    "terminate_account",
-    "top_up_failed",
-    "transaction_charged_twice",
-    "verify_my_identity",
-    "wrong_amount_of_cash_received",
-]
-DEFAULT_TRAIN_PER_INTENT = 70
-DEFAULT_HELDOUT_PER_INTENT = 40
+# Every BANKING77 category is an intent (names exactly as in the data set). Per category,
+# HELDOUT examples are kept for `rasa test nlu` and the rest (about 100) are trained on.
+DEFAULT_HELDOUT_PER_INTENT = 30
+CATEGORIES = 77
 SEED = 77
 
 HEADER = (
@@ -70,12 +45,11 @@ def read_examples(path: Path) -> dict[str, list[str]]:
             intent = row["category"].strip()
             text = _clean(row["text"])
             key = text.lower()
-            if intent in INTENTS and text and key not in seen:
+            if intent and text and key not in seen:
                 seen.add(key)
                 by_intent[intent].append(text)
-    missing = [name for name in INTENTS if not by_intent.get(name)]
-    if missing:
-        raise SystemExit(f"{path}: no examples for intents {missing}")
+    if len(by_intent) != CATEGORIES:
+        raise SystemExit(f"{path}: {len(by_intent)} categories, expected the {CATEGORIES} of BANKING77")
     return by_intent
 
 
@@ -91,7 +65,6 @@ def render(by_intent: dict[str, list[str]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", type=Path, help="BANKING77 train.csv")
-    parser.add_argument("--train", type=int, default=DEFAULT_TRAIN_PER_INTENT)
     parser.add_argument("--heldout", type=int, default=DEFAULT_HELDOUT_PER_INTENT)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
     args = parser.parse_args(argv)
@@ -102,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     for intent, texts in read_examples(args.csv).items():
         texts = sorted(texts)
         rng.shuffle(texts)
-        train[intent] = texts[: args.train]
-        heldout[intent] = texts[args.train : args.train + args.heldout]
+        heldout[intent] = texts[: args.heldout]
+        train[intent] = texts[args.heldout :]
 
     out_train = args.root / "data" / "nlu" / "en" / "banking77.yml"
     out_heldout = args.root / "tests" / "data" / "nlu_heldout_en.yml"

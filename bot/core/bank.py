@@ -21,7 +21,8 @@ class BankInfo:
 
     ``template_vars(language)`` gives the names responses use: ``{bank_name}``,
     ``{app_name}``, ``{website}``, ``{phone_main}``, ``{phone_cards}``, ``{phone_abroad}``,
-    ``{phone_direct}`` (the team speaking that language), ``{hours}`` and ``{timezone}``,
+    ``{phone_direct}`` (the team speaking that language), ``{phone_relay}`` (text relay),
+    ``{hours}`` and ``{timezone}``,
     in ``language`` where the file has it, else English.
     """
 
@@ -103,6 +104,8 @@ def load_bank_info(path: Path) -> BankInfo:
             "phone_main": _text(phone, "main", path, "phone.main"),
             "phone_cards": _text(phone, "cards", path, "phone.cards"),
             "phone_abroad": _text(phone, "abroad", path, "phone.abroad"),
+            # Text relay (Relay UK) for customers who cannot use a voice call; the main line when not given.
+            "phone_relay": _text(phone, "relay" if "relay" in phone else "main", path, "phone.relay"),
             # The team that speaks the customer's language; the main line when not given.
             "phone_direct": _text(phone, "direct" if "direct" in phone else "main", path, "phone.direct"),
             "hours": _text(hours, "text", path, "hours.text"),

@@ -31,6 +31,7 @@ def test_shipped_bank_config_is_valid() -> None:
         "phone_direct",
         "phone_cards",
         "phone_abroad",
+        "phone_relay",
         "hours",
         "timezone",
     }
