@@ -41,27 +41,21 @@ def test_casual_spanish_customer_on_telegram(stack: Stack, renderer: Renderer) -
     sender = f"a-{uuid.uuid4()}"
     meta = {"channel": "telegram"}
     stack.rest(sender, "hola", metadata=meta)
-    replies = said(
-        stack.rest(
-            sender, "porfa cuando me llega la tarjeta nueva q la pedi hace una semana 🙏", metadata=meta
-        )
-    )
+    replies = said(stack.rest(sender, "porfa como cambio el pin de mi tarjeta nueva 🙏", metadata=meta))
     slots = stack.tracker(sender)["slots"]
     assert (slots["persona"], slots["language"]) == ("quick_mobile", "es")
-    answer = expected(renderer, "utter_card_arrival", persona="quick_mobile", language="es", fmt="telegram")
+    answer = expected(renderer, "utter_change_pin", persona="quick_mobile", language="es", fmt="telegram")
     assert replies.startswith(answer)
 
 
 def test_channel_averse_french_customer_gets_the_phone_first(stack: Stack, renderer: Renderer) -> None:
     sender = f"a-{uuid.uuid4()}"
-    stack.rest(sender, "Bonjour, je ne suis pas à l'aise avec ce chat, je préfère parler à quelqu'un.")
-    replies = said(
-        stack.rest(sender, "Je voudrais savoir quand ma nouvelle carte va arriver, s'il vous plaît.")
-    )
+    stack.rest(sender, "Bonjour, je ne suis pas à l'aise avec ce chat ni avec les ordinateurs.")
+    replies = said(stack.rest(sender, "Comment est-ce que je change mon code PIN, s'il vous plaît ?"))
     slots = stack.tracker(sender)["slots"]
     assert (slots["persona"], slots["language"], slots["offer_phone"]) == ("phone_first", "fr", True)
     assert renderer.bank.phone_main in replies.split("\n\n")[0]
-    answer = expected(renderer, "utter_card_arrival", persona="phone_first", language="fr", phone_line=True)
+    answer = expected(renderer, "utter_change_pin", persona="phone_first", language="fr", phone_line=True)
     assert replies.startswith(answer)
 
 

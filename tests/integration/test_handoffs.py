@@ -120,7 +120,7 @@ def test_known_customer_is_recognised_from_the_website_login(stack: Stack) -> No
     slots = stack.tracker(sender)["slots"]
     assert slots["customer_ref"] == "C-1005"
     assert slots["customer_profile"]["accessibility_needs"] == ["hearing"]
-    stack.rest(sender, "can you phone me about my card", metadata={"channel": "socketio"})
+    stack.rest(sender, "can someone call me please", metadata={"channel": "socketio"})
     sent = sent_responses(stack, sender)
     assert "utter_no_call_alternative" in sent, sent
     assert "utter_ask_callback_number" not in sent, "never a call for a hearing need"
