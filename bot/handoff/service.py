@@ -79,6 +79,11 @@ class ServicePolicy:
     def timezone(self) -> ZoneInfo:
         return self.hours.timezone
 
+    def customer_timezone(self, name: str | None) -> ZoneInfo:
+        """The customer's timezone (an IANA name from their profile, already validated
+        there), else the bank's."""
+        return ZoneInfo(name) if name else self.timezone
+
 
 def _parse_clock(text: str, where: str) -> dt.time:
     try:

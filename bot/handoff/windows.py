@@ -112,10 +112,15 @@ def _language(language: str | None) -> str:
     return language if language in _DAY_WORDS else FALLBACK_LANGUAGE
 
 
+def _days_ahead(at: dt.datetime, now: dt.datetime) -> int:
+    """Calendar days from ``now`` to ``at``, counted in ``at``'s timezone (0 = today)."""
+    return (at.date() - now.astimezone(at.tzinfo).date()).days
+
+
 def _day(at: dt.datetime, *, language: str, now: dt.datetime) -> str:
     """``Today``, ``Tomorrow`` or ``Mon 07/12`` for ``at`` (already in the customer's timezone)."""
     today, tomorrow, names = _DAY_WORDS[language]
-    days = (at.date() - now.astimezone(at.tzinfo).date()).days
+    days = _days_ahead(at, now)
     if days == 0:
         return today
     if days == 1:
@@ -227,7 +232,7 @@ def closed_hours_text(
     if opens is None:
         return _CLOSED[lang].split(";")[0]
     local = opens.astimezone(tz)
-    days = (local.date() - now.astimezone(tz).date()).days
+    days = _days_ahead(local, now)
     today, tomorrow, other = _WHEN[lang]
     pattern = today if days == 0 else tomorrow if days == 1 else other
     when = pattern.format(time=f"{local:%H:%M}", day=_WEEKDAYS[lang][local.weekday()])

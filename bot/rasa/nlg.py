@@ -20,7 +20,6 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -157,7 +156,7 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         closed = closed_hours_text(
             self.policy,
             now=self.clock(),
-            tz=ZoneInfo(profile.timezone) if profile.timezone else self.policy.timezone,
+            tz=self.policy.customer_timezone(profile.timezone),
             language=language,
         )
         if closed:  # never point to a line that is closed without saying so

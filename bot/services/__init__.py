@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.core.bank import BankInfo, load_bank_info
 from bot.core.clock import utc_now
@@ -41,12 +41,7 @@ class Services:
 
     def timezone(self, name: str | None) -> ZoneInfo:
         """The customer's timezone (an IANA name from their profile), else the bank's."""
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                pass
-        return self.policy.timezone
+        return self.policy.customer_timezone(name)
 
     @cached_property
     def database(self) -> Database:
