@@ -4,7 +4,8 @@
 ``callback_consent``; ``validate_callback_form`` reads the answers (``bot.core.phones``,
 ``bot.handoff.windows``); ``action_book_callback`` writes the handoff. After
 ``service.callback_attempts`` unusable answers to one question the form stops and the
-customer is passed to a person in the chat instead.
+customer is passed to a person in the chat instead; so are customers who ask for a person
+in the middle of the form, or say they do not know their number.
 """
 
 from __future__ import annotations
@@ -20,10 +21,19 @@ from rasa_sdk.types import DomainDict
 
 from actions import common
 from actions.live_chat import start_live_chat
-from bot.core.phones import parse_callback_number
+from bot.core.phones import customer_region, example_numbers, parse_callback_number, region_for_timezone
+from bot.handoff.asks import says_dont_know
 from bot.handoff.request import request_from_conversation
-from bot.handoff.routing import form_gave_up
-from bot.handoff.windows import Window, WindowOption, callback_windows, parse_window_choice, window_label
+from bot.handoff.routing import FormExit, Route, form_gave_up, form_left
+from bot.handoff.windows import (
+    Window,
+    WindowOption,
+    callback_windows,
+    local_time_name,
+    parse_window_choice,
+    window_label,
+)
+from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +51,18 @@ class ActionAskCallbackNumber(common.UsesServices, Action):
         if known is not None:
             dispatcher.utter_message(response="utter_ask_callback_number_known", known_number=known.display)
         else:
-            dispatcher.utter_message(response="utter_ask_callback_number")
+            dispatcher.utter_message(
+                response="utter_ask_callback_number", **number_examples(self.services, tracker)
+            )
         return []
+
+
+def number_examples(services: Services, tracker: Tracker) -> dict[str, str]:
+    """Example numbers of the customer's country for the number question and its refusal."""
+    known = common.known_callback_number(services, tracker)
+    region = customer_region(known, common.profile(tracker).timezone, services.policy.default_region)
+    national, international = example_numbers(region)
+    return {"example_national": national, "example_international": international}
 
 
 class ActionAskCallbackWindow(common.UsesServices, Action):
@@ -65,7 +85,7 @@ class ActionAskCallbackWindow(common.UsesServices, Action):
         dispatcher.utter_message(
             response="utter_ask_callback_window",
             choices=[{"title": o.label, "payload": o.label} for o in options],
-            timezone_name=str(tz),
+            local_time=local_time_name(tz, language),
         )
         return [SlotSet("callback_window_options", [o.to_json() for o in options])]
 
@@ -85,16 +105,37 @@ class ValidateCallbackForm(common.UsesServices, FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        if common.invalid_answers(tracker) >= self.services.policy.attempts:
+        if (
+            tracker.get_slot(common.FORM_EXIT_SLOT)
+            or common.invalid_answers(tracker) >= self.services.policy.attempts
+        ):
             return []  # the form ends here (requested_slot None)
         return domain_slots
 
+    @staticmethod
+    def _left(tracker: Tracker, slot: str, value: Any) -> dict[str, Any] | None:
+        """The customer leaves the form: asked for a person, or does not know their number."""
+        why = None
+        if common.intent(tracker) == "request_human":
+            why = FormExit.person
+        elif slot == "callback_number" and isinstance(value, str) and says_dont_know(value):
+            why = FormExit.no_number
+        if why is None:
+            return None
+        logger.info("callback.form_left sender=%s slot=%s why=%s", tracker.sender_id, slot, why.value)
+        return {slot: None, common.FORM_EXIT_SLOT: why.value}
+
     def _refuse(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        slot: str,
+        response: str,
+        **values: Any,
     ) -> dict[str, Any]:
         count = common.invalid_answers(tracker) + 1
         if count < self.services.policy.attempts:
-            dispatcher.utter_message(response=response)
+            dispatcher.utter_message(response=response, **values)
         else:
             logger.info(
                 "callback.not_understood sender=%s slot=%s answers=%d", tracker.sender_id, slot, count
@@ -104,13 +145,28 @@ class ValidateCallbackForm(common.UsesServices, FormValidationAction):
     async def validate_callback_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        left = self._left(tracker, "callback_number", value)
+        if left is not None:
+            return left
         services = self.services
         known = common.known_callback_number(services, tracker)
+        timezone = common.profile(tracker).timezone
         number = known if common.intent(tracker) == "affirm" else None
         if number is None and isinstance(value, str):
-            number = parse_callback_number(value, known=known, default_region=services.policy.default_region)
+            number = parse_callback_number(
+                value,
+                known=known,
+                default_region=services.policy.default_region,
+                home_region=region_for_timezone(timezone),
+            )
         if number is None:
-            return self._refuse(dispatcher, tracker, "callback_number", "utter_callback_number_invalid")
+            return self._refuse(
+                dispatcher,
+                tracker,
+                "callback_number",
+                "utter_callback_number_invalid",
+                **number_examples(services, tracker),
+            )
         return {
             "callback_number": number.e164,
             "callback_number_display": number.display,
@@ -120,6 +176,9 @@ class ValidateCallbackForm(common.UsesServices, FormValidationAction):
     async def validate_callback_window(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        left = self._left(tracker, "callback_window", value)
+        if left is not None:
+            return left
         services = self.services
         now = services.now()
         tz = services.timezone(common.profile(tracker).timezone)
@@ -165,8 +224,20 @@ class ActionBookCallback(common.UsesServices, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         services = self.services
+        left = tracker.get_slot(common.FORM_EXIT_SLOT)
+        if left in {why.value for why in FormExit}:
+            why = FormExit(left)
+            # Asked for a person: the live-chat message says it all.
+            response = None if why is FormExit.person else "utter_callback_not_completed"
+            return await self._not_completed(dispatcher, tracker, form_left(why), response)
         if common.invalid_answers(tracker) >= services.policy.attempts:
-            return await self._not_completed(dispatcher, tracker)
+            question = "number" if tracker.get_slot("callback_number") is None else "time"
+            return await self._not_completed(
+                dispatcher,
+                tracker,
+                form_gave_up(question, common.invalid_answers(tracker)),
+                "utter_callback_not_completed",
+            )
         window = Window.from_interval(tracker.get_slot("callback_window"))
         if window is None:
             logger.error(
@@ -202,11 +273,12 @@ class ActionBookCallback(common.UsesServices, Action):
             events.append(SlotSet("handoff_reference", result.reference))
         return events
 
-    async def _not_completed(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        question = "number" if tracker.get_slot("callback_number") is None else "time"
-        decided = form_gave_up(question, common.invalid_answers(tracker))
+    async def _not_completed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, decided: Route, response: str | None
+    ) -> list[EventType]:
         logger.info("callback.not_completed sender=%s reason=%s", tracker.sender_id, decided.reason)
-        dispatcher.utter_message(response="utter_callback_not_completed")
+        if response:
+            dispatcher.utter_message(response=response)
         events: list[EventType] = [SlotSet(name, None) for name in common.CALLBACK_SLOTS]
         events.append(SlotSet("handoff_route", decided.contact))
         return events + await start_live_chat(dispatcher, tracker, self.services, decided.reason)

@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.channels import message_channel
 from bot.core.phones import PhoneNumber, known_number
+from bot.handoff.asks import ALSO_REQUESTED_KEY
 from bot.handoff.routing import ROUTE_SLOT, Request, Route, Situation
 from bot.persona.assessment import Conversation, conversation_from_events
 from bot.persona.profile import Profile
@@ -25,6 +26,8 @@ PROFILE_SLOT = "customer_profile"
 CALLBACK_FORM = "callback_form"
 # Answers to the current callback question that could not be used (validate_callback_form).
 INVALID_ANSWERS_SLOT = "callback_invalid_answers"
+# Why the customer left the callback form early (``bot.handoff.routing.FormExit``).
+FORM_EXIT_SLOT = "callback_form_exit"
 CALLBACK_SLOTS = (
     "callback_number",
     "callback_number_display",
@@ -33,6 +36,7 @@ CALLBACK_SLOTS = (
     "callback_window_options",
     "callback_consent",
     INVALID_ANSWERS_SLOT,
+    FORM_EXIT_SLOT,
 )
 # Slots that belong to one conversation and are not carried into a new session.
 NOT_CARRIED = frozenset(
@@ -84,7 +88,20 @@ def request(tracker: Tracker) -> Request:
         return REQUEST_INTENTS[name]
     if name in OFFER_ANSWERS and tracker.get_slot("callback_offer_pending"):
         return OFFER_ANSWERS[name]
-    return Request.none
+    return requested_with_question(tracker) or Request.none
+
+
+def requested_with_question(tracker: Tracker) -> Request | None:
+    """A call or a person asked for beside a question in the latest message (the NLU's
+    ``also_requested``, ``bot.rasa.asks``); None when the message asked for neither, or
+    asked only that (then the intent says it)."""
+    if intent(tracker) in REQUEST_INTENTS:
+        return None
+    found = tracker.latest_message.get(ALSO_REQUESTED_KEY)
+    try:
+        return Request(found["request"]) if isinstance(found, dict) else None
+    except (KeyError, ValueError):
+        return None
 
 
 def arranging_callback(tracker: Tracker) -> bool:
@@ -100,6 +117,7 @@ def situation(tracker: Tracker, convo: Conversation) -> Situation:
         request=request(tracker),
         messages=convo.messages,
         callback_offered=bool(tracker.get_slot("callback_offered")),
+        with_question=requested_with_question(tracker) is not None,
     )
 
 

@@ -8,20 +8,47 @@ import logging
 from abc import ABC, abstractmethod
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import common
 from actions.live_chat import start_live_chat
-from bot.handoff.routing import Next, unrouted_handover
+from bot.handoff.routing import Next, Route, unrouted_handover
+from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
 
-class _OfferCallback(Action, ABC):
+async def hand_over(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, decided: Route
+) -> list[EventType]:
+    """Apply a handover route: say its lead response, set ``handoff_route`` and
+    ``handoff_reason``; a live chat is written here and the assistant pauses, a callback is
+    booked by the callback form (which follows by rule, or by ``FollowupAction`` when the
+    handover comes after an answer)."""
+    logger.info(
+        "handoff.route sender=%s next=%s reason=%s", tracker.sender_id, decided.next.value, decided.reason
+    )
+    if decided.lead_response:
+        dispatcher.utter_message(response=decided.lead_response)
+    events: list[EventType] = [
+        SlotSet("callback_offer_pending", False),
+        SlotSet("handoff_route", decided.contact),
+        SlotSet("handoff_reason", decided.reason),
+    ]
+    if decided.contact == "live_chat":
+        events += await start_live_chat(dispatcher, tracker, services, decided.reason)
+    return events
+
+
+class _OfferCallback(common.UsesServices, Action, ABC):
     """Says ``lead_response`` (if any), then offers a callback when the route says so; else
-    offers more help (not inside a form, whose question comes next)."""
+    offers more help (not inside a form, whose question comes next).
+
+    When the message asked for a call or a person beside its question, the question has
+    just been answered: the handover follows instead of the offer.
+    """
 
     lead_response: str | None = None
 
@@ -31,9 +58,14 @@ class _OfferCallback(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        decided = common.stored_route(tracker)
+        if decided is not None and decided.hands_over and common.requested_with_question(tracker):
+            events = await hand_over(dispatcher, tracker, self.services, decided)
+            if decided.contact == "callback":
+                events.append(FollowupAction(common.CALLBACK_FORM))
+            return events
         if self.lead_response:
             dispatcher.utter_message(response=self.lead_response)
-        decided = common.stored_route(tracker)
         if decided is not None and decided.next is Next.offer_callback:
             logger.info("callback.offered sender=%s reason=%s", tracker.sender_id, decided.reason)
             dispatcher.utter_message(response="utter_offer_callback")
@@ -91,16 +123,4 @@ class ActionHandOver(common.UsesServices, Action):
                 "handoff.unrouted sender=%s next=%s", tracker.sender_id, decided.next if decided else None
             )
             decided = unrouted_handover(decided.phone if decided else None)
-        logger.info(
-            "handoff.route sender=%s next=%s reason=%s", tracker.sender_id, decided.next.value, decided.reason
-        )
-        if decided.lead_response:
-            dispatcher.utter_message(response=decided.lead_response)
-        events: list[EventType] = [
-            SlotSet("callback_offer_pending", False),
-            SlotSet("handoff_route", decided.contact),
-            SlotSet("handoff_reason", decided.reason),
-        ]
-        if decided.contact == "live_chat":
-            events += await start_live_chat(dispatcher, tracker, self.services, decided.reason)
-        return events
+        return await hand_over(dispatcher, tracker, self.services, decided)

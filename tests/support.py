@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.persona import ValidatePersonaSlots
+from bot.handoff.asks import ALSO_REQUESTED_KEY, find_side_clauses
 from bot.handoff.routing import ROUTE_SLOT
 from bot.persona.assessment import SLOT_NAMES
 from bot.persona.cues import CUES_KEY, CueExtractor
@@ -31,12 +32,14 @@ EVENT_TIMESTAMP = 1795428000.0  # 2026-11-23, in Rasa's epoch seconds
 # What the actions pass when they utter their responses (see actions/).
 RUNTIME_VARIABLES = {
     "known_number": "+44 7911 123456",
-    "timezone_name": "Europe/London",
+    "local_time": "UK time",
     "callback_number_display": "+44 7911 123456",
     "callback_window_label": "Today 14:00–16:00",
     "reference": "CB-7KM3QZ",
     "wait_minutes": 8,
     "opens_at": "Tomorrow 08:00",
+    "example_national": "07400 123456",
+    "example_international": "+44 7400 123456",
 }
 
 
@@ -65,7 +68,11 @@ def user_event(
     """A ``user`` event with the parse data the NLU pipeline stores (the cues included)."""
     parse: dict[str, Any] = {"intent": {"name": intent, "confidence": 0.9}, "entities": []}
     if extractor is not None:
-        parse[CUES_KEY] = extractor.extract(text).to_dict()
+        cues = extractor.extract(text)
+        parse[CUES_KEY] = cues.to_dict()
+        found = find_side_clauses(text, cues.evidence)  # as bot.rasa.asks does
+        if found is not None and found.request is not None:
+            parse[ALSO_REQUESTED_KEY] = found.to_dict()
     return {
         "event": "user",
         "text": text,

@@ -3,8 +3,10 @@ which numbers the bank may ring back (``phonenumbers``)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import phonenumbers
@@ -53,14 +55,54 @@ def parse_phone(text: str, *, region: str, for_callback: bool = False) -> PhoneN
     return None
 
 
-def parse_callback_number(text: str, *, known: PhoneNumber | None, default_region: str) -> PhoneNumber | None:
+@functools.cache
+def _timezone_regions() -> dict[str, str]:
+    """IANA timezone -> ISO 3166 country, from the IANA ``zone.tab`` shipped in ``tzdata``."""
+    table = resources.files("tzdata").joinpath("zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    regions: dict[str, str] = {}
+    for line in table.splitlines():
+        if line and not line.startswith("#"):
+            fields = line.split("\t")
+            if len(fields) >= 3:
+                regions.setdefault(fields[2], fields[0])
+    return regions
+
+
+def region_for_timezone(timezone: str | None) -> str | None:
+    """The country of an IANA timezone ("Europe/Madrid" -> "ES"); None when unknown."""
+    return _timezone_regions().get(timezone) if timezone else None
+
+
+def customer_region(known: PhoneNumber | None, timezone: str | None, default_region: str) -> str:
+    """Where the customer's national numbers are from: the region of the number the bank
+    knows, else the country of their timezone, else the bank's."""
+    return (known.region if known else None) or region_for_timezone(timezone) or default_region
+
+
+def example_numbers(region: str) -> tuple[str, str]:
+    """A mobile number of ``region`` as customers write it at home and with the country
+    code ("612 34 56 78", "+34 612 34 56 78"), for showing the expected format."""
+    mobile = phonenumbers.PhoneNumberType.MOBILE
+    number = phonenumbers.example_number_for_type(region, mobile) or phonenumbers.example_number_for_type(
+        "GB", mobile
+    )
+    assert number is not None  # phonenumbers ships examples for GB
+    return (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+    )
+
+
+def parse_callback_number(
+    text: str, *, known: PhoneNumber | None, default_region: str, home_region: str | None = None
+) -> PhoneNumber | None:
     """A number the bank can ring back, from what the customer typed.
 
     Without a country code, a number is read as one of the customer's own country (the
-    region of ``known``, the number they text from or the one on their profile) first,
-    then as one of ``default_region`` (the bank's).
+    region of ``known``, the number they text from or the one on their profile, then
+    ``home_region``) first, then as one of ``default_region`` (the bank's).
     """
-    regions = [r for r in (known.region if known else None, default_region) if r]
+    regions = [r for r in (known.region if known else None, home_region, default_region) if r]
     for region in dict.fromkeys(regions):
         number = parse_phone(text, region=region, for_callback=True)
         if number is not None:

@@ -66,11 +66,14 @@ class Situation:
         request: what the latest message asks for.
         messages: cues of the customer's messages of this session, oldest first.
         callback_offered: a callback was offered earlier in this session.
+        with_question: the request came with a question in the same message, which is
+            answered first (``bot.handoff.asks``).
     """
 
     request: Request = Request.none
     messages: Sequence[MessageCues] = ()
     callback_offered: bool = False
+    with_question: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,20 +156,21 @@ def route(assessment: Assessment, situation: Situation, *, catalogue: PersonaCat
     persona = catalogue.lookup(assessment.estimate.persona) or catalogue.fallback
     phone_line = phone.offer and persona.escalation is Escalation.proactive
     request = situation.request
+    asked = " with a question (answered first)" if situation.with_question else ""
 
     if request is Request.person:
         if phone.blocked:
-            return Route(Next.live_chat, f"asked for a person; {phone.reason}", phone)
+            return Route(Next.live_chat, f"asked for a person{asked}; {phone.reason}", phone)
         if count_showing(situation.messages, "phone_request"):
-            return Route(Next.callback, "asked to be called", phone)
-        return Route(Next.live_chat, "asked for a person in the chat", phone)
+            return Route(Next.callback, f"asked to be called{asked}", phone)
+        return Route(Next.live_chat, f"asked for a person in the chat{asked}", phone)
     if request in (Request.phone_call, Request.accept_callback):
         if phone.blocked:
-            reason = f"asked for a call; {phone.reason}"
+            reason = f"asked for a call{asked}; {phone.reason}"
             return Route(Next.accessible_alternative, reason, phone, lead_response=NO_CALL_ALTERNATIVE)
         if request is Request.phone_call:
             # They may only want our number: give it, then book the callback.
-            return Route(Next.callback, "asked to be called", phone, lead_response=CALLBACK_INTRO)
+            return Route(Next.callback, f"asked to be called{asked}", phone, lead_response=CALLBACK_INTRO)
         return Route(Next.callback, f"accepted the callback offer ({phone.reason})", phone)
     if request is Request.decline_callback:
         return Route(Next.nothing, "said no to a callback", phone)
@@ -180,6 +184,25 @@ def unrouted_handover(phone: PhoneOfferDecision | None = None) -> Route:
     dialogue policy predicted it): a person in the chat, who can always help."""
     decision = phone or PhoneOfferDecision(False, "no routing decision for this message")
     return Route(Next.live_chat, "handed to a person without a request in the latest message", decision)
+
+
+class FormExit(str, enum.Enum):
+    """Why the customer left the callback form before it was complete."""
+
+    person = "person"  # asked for a person (in the chat) instead
+    no_number = "no_number"  # does not know a number to be called on
+
+
+_FORM_EXIT_REASONS = {
+    FormExit.person: "was arranging a callback; asked for a person in the chat instead",
+    FormExit.no_number: "wanted a callback but does not know a number to be called on",
+}
+
+
+def form_left(why: FormExit, phone: PhoneOfferDecision | None = None) -> Route:
+    """The route when the customer leaves the callback form (``why``): a person in the chat."""
+    decision = phone or PhoneOfferDecision(False, "a callback was being arranged")
+    return Route(Next.live_chat, _FORM_EXIT_REASONS[why], decision)
 
 
 def form_gave_up(question: str, answers: int, phone: PhoneOfferDecision | None = None) -> Route:

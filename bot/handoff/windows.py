@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core.phones import region_for_timezone
 from bot.handoff.service import ServicePolicy
 
 FALLBACK_LANGUAGE = "en"
@@ -96,16 +97,46 @@ def callback_windows(policy: ServicePolicy, now: dt.datetime) -> list[Window]:
     return asap + regular
 
 
-_DAY_WORDS = {
-    "en": ("Today", "Tomorrow", ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")),
-    "es": ("Hoy", "Mañana", ("lun.", "mar.", "mié.", "jue.", "vie.", "sáb.", "dom.")),
-    "fr": ("Aujourd'hui", "Demain", ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")),
+_WEEKDAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
 }
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+           "octubre", "noviembre", "diciembre"),
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+           "octobre", "novembre", "décembre"),
+}  # fmt: skip
+_DATE = {"en": "{weekday} {day} {month}", "es": "{weekday} {day} de {month}", "fr": "{weekday} {day} {month}"}
+_DAY_WORDS = {"en": ("Today", "Tomorrow"), "es": ("Hoy", "Mañana"), "fr": ("Aujourd'hui", "Demain")}
 _ASAP_LABEL = {
     "en": "As soon as possible (by {end})",
     "es": "Lo antes posible (antes de las {end})",
     "fr": "Dès que possible (avant {end})",
 }
+
+
+# How customers name the time of the places most of them live in; elsewhere the city of the
+# timezone ("Lisbon time"). Never "Europe/London".
+_LOCAL_TIME = {
+    "GB": {"en": "UK time", "es": "hora del Reino Unido", "fr": "heure du Royaume-Uni"},
+    "IE": {"en": "Irish time", "es": "hora de Irlanda", "fr": "heure d'Irlande"},
+    "ES": {"en": "Spanish time", "es": "hora peninsular", "fr": "heure d'Espagne"},
+    "FR": {"en": "French time", "es": "hora de Francia", "fr": "heure de France"},
+}
+_CITY_TIME = {"en": "{city} time", "es": "hora de {city}", "fr": "heure de {city}"}
+
+
+def local_time_name(tz: ZoneInfo, language: str | None) -> str:
+    """``UK time``, ``hora del Reino Unido``… for the customer's timezone, in their language."""
+    lang = _language(language)
+    names = _LOCAL_TIME.get(region_for_timezone(tz.key) or "")
+    if names:
+        return names[lang]
+    return _CITY_TIME[lang].format(city=tz.key.rsplit("/", 1)[-1].replace("_", " "))
 
 
 def _language(language: str | None) -> str:
@@ -118,30 +149,51 @@ def _days_ahead(at: dt.datetime, now: dt.datetime) -> int:
 
 
 def _day(at: dt.datetime, *, language: str, now: dt.datetime) -> str:
-    """``Today``, ``Tomorrow`` or ``Mon 07/12`` for ``at`` (already in the customer's timezone)."""
-    today, tomorrow, names = _DAY_WORDS[language]
+    """``Today``, ``Tomorrow`` or ``Monday 7 December`` for ``at`` (already in the customer's
+    timezone), in words: no numeric dates a customer could read day-first or month-first."""
+    today, tomorrow = _DAY_WORDS[language]
     days = _days_ahead(at, now)
     if days == 0:
         return today
     if days == 1:
         return tomorrow
-    return f"{names[at.weekday()]} {at.day:02d}/{at.month:02d}"
+    weekday = _WEEKDAYS[language][at.weekday()]
+    date = _DATE[language].format(weekday=weekday, day=at.day, month=_MONTHS[language][at.month - 1])
+    return date[0].upper() + date[1:]
+
+
+def clock(at: dt.datetime, language: str) -> str:
+    """A time of day as customers of ``language`` write it: ``8am``, ``2:30pm``; ``08:00``."""
+    if language != "en":
+        return f"{at:%H:%M}"
+    hour = at.hour % 12 or 12
+    minutes = f":{at.minute:02d}" if at.minute else ""
+    return f"{hour}{minutes}{'am' if at.hour < 12 else 'pm'}"
+
+
+def _span(start: dt.datetime, end: dt.datetime, language: str) -> str:
+    """``8–10am``, ``11am–1pm``; ``08:00–10:00``."""
+    if language == "en" and (start.hour < 12) == (end.hour < 12):
+        first = clock(start, language).removesuffix("am").removesuffix("pm")
+        return f"{first}–{clock(end, language)}"
+    return f"{clock(start, language)}–{clock(end, language)}"
 
 
 def window_label(window: Window, *, tz: ZoneInfo, language: str | None, now: dt.datetime) -> str:
-    """``Today 14:00–16:00`` in the customer's timezone and language."""
+    """``Today, 2–4pm`` (``Hoy, 14:00–16:00``) in the customer's timezone and language."""
     lang = _language(language)
     start = window.start.astimezone(tz)
     end = window.end.astimezone(tz)
     if window.asap:
-        return _ASAP_LABEL[lang].format(end=end.strftime("%H:%M"))
-    return f"{_day(start, language=lang, now=now)} {start:%H:%M}–{end:%H:%M}"
+        return _ASAP_LABEL[lang].format(end=clock(end, lang))
+    return f"{_day(start, language=lang, now=now)}, {_span(start, end, lang)}"
 
 
 def moment_label(at: dt.datetime, *, tz: ZoneInfo, language: str | None, now: dt.datetime) -> str:
-    """``Tomorrow 08:00`` (when the live chat opens, say) in the customer's timezone and language."""
+    """``Tomorrow, 8am`` (when the live chat opens, say) in the customer's timezone and language."""
     local = at.astimezone(tz)
-    return f"{_day(local, language=_language(language), now=now)} {local:%H:%M}"
+    lang = _language(language)
+    return f"{_day(local, language=lang, now=now)}, {clock(local, lang)}"
 
 
 _ASAP_WORDS = re.compile(
@@ -203,11 +255,6 @@ def parse_window_choice(
     return None
 
 
-_WEEKDAYS = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
-}
 _WHEN = {  # today, tomorrow, another day
     "en": ("today at {time}", "tomorrow at {time}", "on {day} at {time}"),
     "es": ("hoy a las {time}", "mañana a las {time}", "el {day} a las {time}"),
@@ -235,5 +282,5 @@ def closed_hours_text(
     days = _days_ahead(local, now)
     today, tomorrow, other = _WHEN[lang]
     pattern = today if days == 0 else tomorrow if days == 1 else other
-    when = pattern.format(time=f"{local:%H:%M}", day=_WEEKDAYS[lang][local.weekday()])
+    when = pattern.format(time=clock(local, lang), day=_WEEKDAYS[lang][local.weekday()])
     return _CLOSED[lang].format(when=when)

@@ -43,6 +43,9 @@ OPENERS = tuple(
         key=lambda o: -len(o.split()),
     )
 )  # fmt: skip
+# Thanks before a short statement ("ok thanks, I've frozen it") is mostly thanks: the
+# question after a thanks must be a little longer than after a greeting.
+THANKS = frozenset({"thanks", "thank", "cheers", "gracias", "merci", "ok", "okay", "vale", "daccord"})
 CONVERSATIONAL_INTENTS = frozenset({"greet", "thank", "goodbye"})
 DEFAULT_MIN_REMAINING = 3
 _NOT_WORD = re.compile(r"[^\w]+")
@@ -97,7 +100,9 @@ class LeadingGreetingRemover(GraphComponent):
         if not tokens:
             return
         cut = leading_opener_length([t.text for t in tokens])
-        if cut and len([t for t in tokens[cut:] if _plain(t.text)]) >= self.min_remaining:
+        thanked = any(_plain(t.text) in THANKS for t in tokens[:cut])
+        needed = self.min_remaining + (2 if thanked else 0)
+        if cut and len([t for t in tokens[cut:] if _plain(t.text)]) >= needed:
             message.set(TOKENS_NAMES[TEXT], tokens[cut:])
 
     def process(self, messages: list[Message]) -> list[Message]:

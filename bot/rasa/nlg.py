@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ from bot.wording.render import CUSTOMER_NAME
 
 logger = logging.getLogger(__name__)
 DEFAULT_WORDING_DIR = PROJECT_ROOT / "data" / "wording"
+# Conversations whose current turn the NLG remembers (least recently active forgotten first).
+MAX_TURNS_REMEMBERED = 10_000
 
 
 def _frustrated(tracker: DialogueStateTracker) -> bool:
@@ -119,6 +122,10 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         configured = endpoint_config.kwargs.get("wording_dir") if endpoint_config else None
         self.wording_dir = Path(configured or DEFAULT_WORDING_DIR)
         self.default_language = self.personas.settings.default_language
+        # sender -> the customer message whose turn has had its first message rendered: a
+        # custom action's messages are rendered before any of them reaches the tracker, so
+        # the tracker alone cannot tell the second message of a turn from the first.
+        self._turns_started: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
         self._renderer: Renderer | None = None
         self._rendered_responses: Any = None
         self._build_renderer()  # fail at start-up on a malformed wording file
@@ -141,6 +148,18 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
             return self._build_renderer()
         return self._renderer
 
+    def _first_of_turn(self, tracker: DialogueStateTracker, no_reply_yet: bool) -> bool:
+        """Whether this is the first message answering the latest customer message (one
+        acknowledgement, one phone line a turn)."""
+        latest = tracker.latest_message
+        turn = (latest.timestamp, latest.text) if latest is not None else (0.0, None)
+        seen = self._turns_started.get(tracker.sender_id)
+        self._turns_started[tracker.sender_id] = turn
+        self._turns_started.move_to_end(tracker.sender_id)
+        while len(self._turns_started) > MAX_TURNS_REMEMBERED:
+            self._turns_started.popitem(last=False)
+        return no_reply_yet and seen != turn
+
     async def generate(
         self,
         utter_action: str,
@@ -148,7 +167,8 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         output_channel: str,
         **kwargs: Any,
     ) -> dict[str, Any] | None:
-        first, previous = _turn(tracker)
+        no_reply_yet, previous = _turn(tracker)
+        first = self._first_of_turn(tracker, no_reply_yet)
         slots = tracker.current_slot_values()
         profile = _profile(slots)
         language = slots.get("language") or self.default_language

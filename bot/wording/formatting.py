@@ -10,9 +10,11 @@
 
 Parts of a long message are separated by a blank line (``\\n\\n``): Rasa's Twilio output
 sends each paragraph as its own SMS, and the other channels show them as paragraphs.
-Long paragraphs are split on sentence boundaries, then on spaces.
-For SMS and WhatsApp the buttons stay in the message (so they are stored in the tracker),
-and a numeric reply is mapped back to the button's payload by ``map_numeric_reply``.
+Long paragraphs are split on sentence boundaries (a step number such as "3." stays with
+its step), then on spaces. For SMS and WhatsApp the buttons stay in the message (so they
+are stored in the tracker) as numbered options, the wording that speaks of tapping buttons
+says to reply with a number instead (``TEXT_CHANNEL_WORDING``), and a numeric reply is
+mapped back to the button's payload by ``map_numeric_reply``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ _EMOJI = re.compile(
 _MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 _MARKUP = re.compile(r"(\*\*|__|`)")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=\S)")
+_STEP_NUMBER = re.compile(r"^\d{1,2}[.)]$")
+_TRAILING_STEP_NUMBER = re.compile(r"^(.*[:;.!?])[ \t]+(\d{1,2}[.)])$", re.DOTALL)
 _NUMERIC_REPLY = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 REPLY_PROMPT = {
@@ -39,6 +43,59 @@ REPLY_PROMPT = {
     "es": "Responda con un número:",
     "fr": "Répondez avec un chiffre :",
 }
+# On channels without buttons (the options are numbered in the text): what the wording
+# says about tapping buttons, and what it says there instead (case-insensitive).
+TEXT_CHANNEL_WORDING: dict[str, tuple[tuple[str, str], ...]] = {
+    "en": (
+        ("Please tap one of the buttons below.", ""),
+        ("tap one of the times below", "reply with the number of one of the times below"),
+        ("tap the button below", "reply with the number below"),
+    ),
+    "es": (
+        ("Toque uno de los botones de abajo para responder.", ""),
+        ("Toque uno de los botones de abajo.", ""),
+        ("toca uno de los botones de abajo", "responde con uno de los números de abajo"),
+        ("toque una de las horas que aparecen abajo", "responda con el número de una de las horas de abajo"),
+        ("toque el botón de abajo", "responda con el número de abajo"),
+    ),
+    "fr": (
+        ("Il vous suffit d'appuyer sur l'un des deux boutons ci-dessous.", ""),
+        (
+            "appuyez sur l'un des horaires proposés ci-dessous",
+            "répondez avec le chiffre de l'un des horaires ci-dessous",
+        ),
+        ("appuyez sur le bouton ci-dessous", "répondez avec le chiffre ci-dessous"),
+        ("appuie sur le bouton ci-dessous", "réponds avec le chiffre ci-dessous"),
+    ),
+}
+
+
+def without_button_wording(text: str, language: str) -> str:
+    """``text`` for a channel whose options are numbered: no talk of tapping buttons."""
+    for said, instead in TEXT_CHANNEL_WORDING.get(language, TEXT_CHANNEL_WORDING["en"]):
+
+        def replace(match: re.Match[str], instead: str = instead) -> str:
+            if instead and match.group(0)[0].isupper():
+                return instead[0].upper() + instead[1:]
+            return instead
+
+        text = re.sub(re.escape(said), replace, text, flags=re.IGNORECASE)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def _sentences(paragraph: str) -> list[str]:
+    """Sentences of ``paragraph``; a step number ("3.") is kept with the step it numbers."""
+    pieces: list[str] = []
+    for piece in _SENTENCE_END.split(paragraph):
+        if pieces and _STEP_NUMBER.match(pieces[-1]):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+            continue
+        trailing = _TRAILING_STEP_NUMBER.match(piece)
+        if trailing:  # "…if it has been longer: 1." — the number goes with step 1
+            pieces += [trailing.group(1), trailing.group(2)]
+        else:
+            pieces.append(piece)
+    return pieces
 
 
 def strip_emoji(text: str) -> str:
@@ -58,7 +115,7 @@ def split_text(text: str, limit: int) -> list[str]:
         if not paragraph:
             continue
         current = ""
-        for sentence in _SENTENCE_END.split(paragraph):
+        for sentence in _sentences(paragraph):
             pieces = [sentence]
             if len(sentence) > limit:
                 pieces, line = [], ""
@@ -99,7 +156,7 @@ def format_message(message: dict[str, Any], *, fmt: str, language: str) -> dict[
         text = plain_text(text)
     if fmt in NUMBERED_CHANNELS and buttons:
         # Options as their own part, so an SMS never splits them from their prompt.
-        text = f"{text}\n\n{numbered_options(buttons, language)}"
+        text = f"{without_button_wording(text, language)}\n\n{numbered_options(buttons, language)}"
         out["numbered_buttons"] = True
     limit = LIMITS.get(fmt)
     if limit:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+TWILIO_NUMBER = "+15005550006"
 _PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
 
 
@@ -74,3 +78,26 @@ class FakeTwilio:
     def sent_to(self, number: str) -> list[str]:
         with self._lock:
             return [m["body"] for m in self.messages if m["to"] == number]
+
+
+def send_inbound(rasa_url: str, sender: str, body: str | None) -> int:
+    """POST Twilio's inbound-message webhook form, as Twilio sends it."""
+    form = {
+        "ToCountry": "GB", "SmsMessageSid": "SM" + uuid.uuid4().hex, "NumMedia": "0",
+        "SmsSid": "SM" + uuid.uuid4().hex, "SmsStatus": "received", "FromCountry": "GB",
+        "To": TWILIO_NUMBER, "NumSegments": "1", "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": "ACtest0000000000000000000000000000", "From": sender, "ApiVersion": "2010-04-01",
+    }  # fmt: skip
+    if body is not None:
+        form["Body"] = body
+    req = urllib.request.Request(
+        f"{rasa_url}/webhooks/twilio/webhook",
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as err:
+        return err.code

@@ -74,4 +74,10 @@ def test_a_person_can_chat_in_the_web_page(
     assert "working days" in answer
     user_bubbles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".msg.user")]
     assert user_bubbles == ["hello", "my new card still has not arrived"]
+
+    _send(browser, "someone got hold of my card details and is using them")
+    links = browser.find_elements(By.CSS_SELECTOR, '.msg.bot a[href^="tel:"]')
+    cards_line = bank.template_vars("en")["phone_cards"]
+    assert any(a.text == cards_line for a in links), [a.text for a in links]
+    assert any(a.get_attribute("href") == "tel:" + cards_line.replace(" ", "") for a in links)
     browser.save_screenshot(str(tmp_path_factory.mktemp("shots") / "webchat.png"))

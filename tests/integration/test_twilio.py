@@ -3,42 +3,19 @@
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 
 import pytest
 
 from devtools.stack import Stack
 
-from .fake_twilio import FakeTwilio
+from .fake_twilio import FakeTwilio, send_inbound
 
 pytestmark = pytest.mark.integration
-TWILIO_NUMBER = "+15005550006"
 
 
 def inbound(stack: Stack, sender: str, body: str | None) -> int:
-    """POST Twilio's inbound-message webhook form, as Twilio sends it."""
-    form = {
-        "ToCountry": "GB", "SmsMessageSid": "SM" + uuid.uuid4().hex, "NumMedia": "0",
-        "SmsSid": "SM" + uuid.uuid4().hex, "SmsStatus": "received", "FromCountry": "GB",
-        "To": TWILIO_NUMBER, "NumSegments": "1", "MessageSid": "SM" + uuid.uuid4().hex,
-        "AccountSid": "ACtest0000000000000000000000000000", "From": sender, "ApiVersion": "2010-04-01",
-    }  # fmt: skip
-    if body is not None:
-        form["Body"] = body
-    req = urllib.request.Request(
-        f"{stack.rasa_url}/webhooks/twilio/webhook",
-        data=urllib.parse.urlencode(form).encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as err:
-        return err.code
+    return send_inbound(stack.rasa_url, sender, body)
 
 
 def wait_for(fake: FakeTwilio, number: str, count: int, timeout: float = 30) -> list[str]:

@@ -99,7 +99,7 @@ async def test_window_question_and_choice(services: Services, extractor: CueExtr
     dispatcher = CollectingDispatcher()
     t = make_tracker([user_event(extractor, "2", "nlu_fallback")], {"callback_window_options": options})
     chosen = await form.validate_callback_window("2", dispatcher, t, FORM_DOMAIN)
-    assert chosen["callback_window_label"] == choices[1]["title"] == "Today 11:00–13:00"
+    assert chosen["callback_window_label"] == choices[1]["title"] == "Today, 11am–1pm"
     assert chosen["callback_window"] == "2026-11-23T11:00:00+00:00/2026-11-23T13:00:00+00:00"
     refused = await form.validate_callback_window("at midnight", dispatcher, t, FORM_DOMAIN)
     assert refused == {"callback_window": None, "callback_invalid_answers": 1}
@@ -123,7 +123,7 @@ async def test_booking_writes_the_callback_and_confirms_with_a_reference(
         "callback_number": "+447911123456",
         "callback_number_display": "+44 7911 123456",
         "callback_window": "2026-11-23T11:00:00+00:00/2026-11-23T13:00:00+00:00",
-        "callback_window_label": "Today 11:00–13:00",
+        "callback_window_label": "Today, 11am–1pm",
         "callback_consent": True,
     }
     messages, out = await run_action(ActionBookCallback(services), make_tracker(events, slots))
@@ -163,7 +163,7 @@ async def test_after_three_unusable_numbers_the_form_stops_asking(
     slots: dict[str, Any] = {}
     said: list[list[str]] = []
     required: list[str] = []
-    for text in ("my number is 123", "I don't know it", "07911"):
+    for text in ("my number is 123", "it's the one on my account", "07911"):
         dispatcher = CollectingDispatcher()
         t = make_tracker([user_event(extractor, text, "nlu_fallback")], dict(slots))
         slots.update(await form.validate_callback_number(text, dispatcher, t, FORM_DOMAIN))
@@ -192,7 +192,7 @@ async def test_a_form_that_could_not_be_completed_books_nothing_and_passes_to_a_
     events = [
         user_event(extractor, "I'm not good with computers, please ring me", "request_phone_call"),
         user_event(extractor, "123", "nlu_fallback"),
-        user_event(extractor, "I don't know", "nlu_fallback"),
+        user_event(extractor, "the usual one", "nlu_fallback"),
         user_event(extractor, "07911", "nlu_fallback"),
     ]
     slots = {"persona": "phone_first", "language": "en", "callback_invalid_answers": 3}
@@ -207,3 +207,76 @@ async def test_a_form_that_could_not_be_completed_books_nothing_and_passes_to_a_
         assert row.kind.value == "live_chat" and row.callback_number is None
         assert row.reason == "wanted a callback; the number was not understood 3 times"
         assert row.sender_id == "pf-stuck" and row.reference == messages[1]["reference"]
+
+
+# --- leaving the form ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent", "why"),
+    [
+        ("callback_number", "actually can I just talk to a person here", "request_human", "person"),
+        ("callback_window", "forget the call, I want an agent in the chat", "request_human", "person"),
+        ("callback_number", "I don't know my number", "nlu_fallback", "no_number"),
+        ("callback_number", "dunno", "nlu_fallback", "no_number"),
+        ("callback_number", "no lo sé", "nlu_fallback", "no_number"),
+        ("callback_number", "je sais pas", "nlu_fallback", "no_number"),
+    ],
+)
+async def test_asking_for_a_person_or_not_knowing_the_number_leaves_the_form(
+    services: Services, extractor: CueExtractor, slot: str, text: str, intent: str, why: str
+) -> None:
+    form = ValidateCallbackForm(services)
+    dispatcher = CollectingDispatcher()
+    t = make_tracker([user_event(extractor, text, intent)])
+    out = await getattr(form, f"validate_{slot}")(text, dispatcher, t, FORM_DOMAIN)
+    assert out == {slot: None, "callback_form_exit": why}, "not counted as an unusable answer"
+    assert dispatcher.messages == [], "no 'that doesn't look like a number'"
+    required = await form.required_slots([slot], dispatcher, make_tracker([], out), FORM_DOMAIN)
+    assert required == [], "the form ends"
+
+
+@pytest.mark.parametrize(
+    ("why", "said", "reason"),
+    [
+        ("person", ["utter_live_chat_handoff"], "was arranging a callback; asked for a person in the chat instead"),
+        ("no_number", ["utter_callback_not_completed", "utter_live_chat_handoff"],
+         "wanted a callback but does not know a number to be called on"),
+    ],
+)  # fmt: skip
+async def test_a_form_left_early_passes_to_a_person_with_the_reason(
+    services: Services, database: Database, extractor: CueExtractor, why: str, said: list[str], reason: str
+) -> None:
+    events = [
+        user_event(extractor, "please ring me", "request_phone_call"),
+        user_event(extractor, "hmm", "x"),
+    ]
+    slots = {"language": "en", "callback_form_exit": why}
+    messages, out = await run_action(ActionBookCallback(services), make_tracker(events, slots))
+    assert [m["response"] for m in messages] == said
+    assert slot_events(out)["callback_form_exit"] is None and out[-1]["event"] == "pause"
+    with database.session() as s:
+        [row] = HandoffRepository(s).queue()
+        assert row.kind.value == "live_chat" and row.reason == reason
+
+
+async def test_a_refused_number_is_met_with_an_example_of_the_customers_country(
+    services: Services, extractor: CueExtractor
+) -> None:
+    form = ValidateCallbackForm(services)
+    dispatcher = CollectingDispatcher()
+    madrid = {"customer_profile": {"timezone": "Europe/Madrid"}}
+    t = make_tracker([user_event(extractor, "612 34", "nlu_fallback")], madrid)
+    await form.validate_callback_number("612 34", dispatcher, t, FORM_DOMAIN)
+    [refusal] = dispatcher.messages
+    assert (
+        refusal["example_international"].startswith("+34 ") and refusal["example_national"] == "612 34 56 78"
+    )
+    t = make_tracker([user_event(extractor, "612 34 56 78", "nlu_fallback")], madrid)
+    out = await form.validate_callback_number("612 34 56 78", CollectingDispatcher(), t, FORM_DOMAIN)
+    assert out["callback_number"] == "+34612345678", "read as a number of the customer's country"
+    messages, _ = await run_action(ActionAskCallbackNumber(services), t)
+    assert messages[0]["example_international"].startswith("+34 ")
+    uk = make_tracker([user_event(extractor, "0791", "nlu_fallback")])
+    await form.validate_callback_number("0791", dispatcher, uk, FORM_DOMAIN)
+    assert dispatcher.messages[-1]["example_international"].startswith("+44 "), "the bank's country otherwise"

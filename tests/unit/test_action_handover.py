@@ -177,7 +177,7 @@ async def test_live_chat_with_the_database_down_is_spooled_and_the_customer_told
 
 @pytest.mark.parametrize(
     ("hour", "language", "opens_at"),
-    [(21, "en", "Tomorrow 08:00"), (21, "fr", "Demain 08:00"), (23, "es", "Mañana 08:00")],
+    [(21, "en", "Tomorrow, 8am"), (21, "fr", "Demain, 08:00"), (23, "es", "Mañana, 08:00")],
 )
 async def test_live_chat_out_of_hours_says_when_it_opens_in_the_customers_words(
     services: Services, extractor: CueExtractor, clock: FixedClock, hour: int, language: str, opens_at: str
@@ -189,3 +189,55 @@ async def test_live_chat_out_of_hours_says_when_it_opens_in_the_customers_words(
     messages, _ = await run_action(ActionHandOver(services), t)
     assert messages[0]["response"] == "utter_live_chat_closed"
     assert messages[0]["opens_at"] == opens_at
+
+
+# --- a question asked with the request ---------------------------------------------------
+
+
+async def test_a_call_asked_with_a_question_is_booked_after_the_answer(
+    services: Services, extractor: CueExtractor
+) -> None:
+    events = [
+        user_event(extractor, "When will my new card arrive? Can someone call me about it", "card_arrival")
+    ]
+    t = await assessed(make_tracker(events), services)
+    assert t.latest_message["also_requested"]["request"] == "phone_call"
+    messages, out = await run_action(ActionOfferMoreHelp(services), t)
+    assert [m["response"] for m in messages] == ["utter_callback_intro"], "no 'anything else?', no offer"
+    assert slot_events(out)["handoff_route"] == "callback"
+    assert slot_events(out)["handoff_reason"] == "asked to be called with a question (answered first)"
+    assert out[-1] == {"event": "followup", "name": "callback_form", "timestamp": None}
+
+
+async def test_a_person_asked_with_a_question_gets_the_chat_after_the_answer(
+    services: Services, database: Database, extractor: CueExtractor
+) -> None:
+    text = "hi, can I talk to a person? my transfer to my landlord hasn't arrived"
+    events = [user_event(extractor, text, "transfer_not_received_by_recipient")]
+    t = await assessed(make_tracker(events), services)
+    messages, out = await run_action(ActionOfferMoreHelp(services), t)
+    assert [m["response"] for m in messages] == ["utter_live_chat_handoff"]
+    assert out[-1]["event"] == "pause"
+    with database.session() as s:
+        [row] = HandoffRepository(s).queue()
+        assert row.reason == "asked for a person in the chat with a question (answered first)"
+        assert row.transcript[0]["text"] == text, "the question goes to staff with the handoff"
+
+
+async def test_a_call_asked_with_a_question_not_understood_still_reaches_a_person(
+    services: Services, extractor: CueExtractor
+) -> None:
+    events = [user_event(extractor, "the thing with my thingy, please call me", "nlu_fallback")]
+    t = await assessed(make_tracker(events), services)
+    messages, out = await run_action(ActionRephrase(services), t)
+    assert [m["response"] for m in messages] == ["utter_callback_intro"], "not asked to rephrase first"
+    assert slot_events(out)["handoff_route"] == "callback"
+
+
+async def test_no_need_to_call_is_not_a_request(services: Services, extractor: CueExtractor) -> None:
+    events = [user_event(extractor, "No need to call me, just tell me how to change my PIN", "change_pin")]
+    t = await assessed(make_tracker(events), services)
+    assert "also_requested" not in t.latest_message
+    messages, out = await run_action(ActionOfferMoreHelp(services), t)
+    assert [m["response"] for m in messages] == ["utter_anything_else"]
+    assert "handoff_route" not in slot_events(out)

@@ -18,6 +18,7 @@ from bot.handoff.windows import (
     Window,
     callback_windows,
     closed_hours_text,
+    local_time_name,
     moment_label,
     parse_window_choice,
     window_label,
@@ -60,13 +61,15 @@ def test_every_window_lies_inside_business_hours_all_week(policy: ServicePolicy)
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("en", "Tomorrow 09:00–11:00"), ("es", "Mañana 09:00–11:00"), ("fr", "Demain 09:00–11:00")],
+    [("en", "Tomorrow, 9–11am"), ("es", "Mañana, 09:00–11:00"), ("fr", "Demain, 09:00–11:00")],
 )
 def test_labels_are_in_the_customer_language_and_timezone(language: str, expected: str) -> None:
     window = Window(at(24, 8), at(24, 10))  # 08:00 London = 09:00 Paris
     assert window_label(window, tz=PARIS, language=language, now=at(23, 18)) == expected
     later = window_label(Window(at(26, 8), at(26, 10)), tz=LONDON, language=language, now=at(23, 18))
-    assert "26/11" in later
+    assert later.startswith(
+        {"en": "Thursday 26 November", "es": "Jueves 26 de noviembre", "fr": "Jeudi 26 novembre"}[language]
+    ), "a date in words, never 26/11 (read day-first or month-first)"
 
 
 def choose(policy: ServicePolicy, text: str, now: dt.datetime) -> Window | None:
@@ -184,10 +187,10 @@ def test_a_window_survives_its_slot_forms_and_malformed_ones_are_refused() -> No
 @pytest.mark.parametrize(
     ("opens", "language", "expected"),
     [
-        (at(24, 8), "en", "Tomorrow 08:00"),
-        (at(24, 8), "es", "Mañana 08:00"),
-        (at(23, 21), "fr", "Aujourd'hui 21:00"),
-        (at(26, 8), "en", "Thu 26/11 08:00"),
+        (at(24, 8), "en", "Tomorrow, 8am"),
+        (at(24, 8), "es", "Mañana, 08:00"),
+        (at(23, 21), "fr", "Aujourd'hui, 21:00"),
+        (at(26, 8), "en", "Thursday 26 November, 8am"),
     ],
 )
 def test_moments_are_told_in_the_customers_words(opens: dt.datetime, language: str, expected: str) -> None:
@@ -197,10 +200,10 @@ def test_moments_are_told_in_the_customers_words(opens: dt.datetime, language: s
 @pytest.mark.parametrize(
     ("now", "language", "expected"),
     [
-        (at(23, 21, 5), "en", "closed now; open again tomorrow at 08:00"),
+        (at(23, 21, 5), "en", "closed now; open again tomorrow at 8am"),
         (at(24, 6), "es", "ahora cerrado; vuelve a abrir hoy a las 08:00"),
         (at(28, 18), "fr", "fermé pour le moment ; réouverture lundi à 08:00"),  # Saturday evening
-        (at(28, 18), "en", "closed now; open again on Monday at 08:00"),
+        (at(28, 18), "en", "closed now; open again on Monday at 8am"),
         (at(23, 10), "en", None),
     ],
 )
@@ -208,3 +211,17 @@ def test_out_of_hours_the_hours_say_when_the_lines_open_again(
     policy: ServicePolicy, now: dt.datetime, language: str, expected: str | None
 ) -> None:
     assert closed_hours_text(policy, now=now, tz=LONDON, language=language) == expected
+
+
+@pytest.mark.parametrize(
+    ("zone", "language", "name"),
+    [
+        ("Europe/London", "en", "UK time"),
+        ("Europe/London", "fr", "heure du Royaume-Uni"),
+        ("Europe/Madrid", "es", "hora peninsular"),
+        ("Europe/Lisbon", "en", "Lisbon time"),
+        ("America/New_York", "es", "hora de New York"),
+    ],
+)
+def test_the_customers_time_is_named_as_people_say_it(zone: str, language: str, name: str) -> None:
+    assert local_time_name(ZoneInfo(zone), language) == name

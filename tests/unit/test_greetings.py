@@ -42,3 +42,20 @@ def test_the_component_leaves_a_greeting_alone_and_strips_one_in_front_of_a_ques
     assert [t.text for t in alone.get(TOKENS_NAMES[TEXT])] == ["hello", "there"]
     assert [t.text for t in question.get(TOKENS_NAMES[TEXT])] == ["top", "up", "didnt", "work"]
     assert question.get(TEXT) == "hiya top up didnt work", "the text the customer wrote is kept"
+
+
+def test_thanks_before_a_short_statement_stays_thanks() -> None:
+    from rasa.nlu.constants import TOKENS_NAMES
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.rasa.greetings import LeadingGreetingRemover
+
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    statement = Message({TEXT: "ok thanks, I've frozen it"})
+    question = Message({TEXT: "thanks, how do I change my PIN"})
+    tokenizer.process([statement, question])
+    LeadingGreetingRemover().process([statement, question])
+    assert [t.text for t in statement.get(TOKENS_NAMES[TEXT])][:2] == ["ok", "thanks"]
+    assert next(t.text for t in question.get(TOKENS_NAMES[TEXT])) == "how"

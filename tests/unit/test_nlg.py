@@ -91,7 +91,7 @@ async def test_at_night_no_answer_points_to_a_closed_line_without_saying_so(
     night = dt.datetime(2026, 11, 23, 21, 5, tzinfo=dt.timezone.utc)  # a Monday, 21:05 in London
     nlg = PersonaNLG(endpoint_config=None, domain=rasa_domain, clock=lambda: night)
     for language, closed in (
-        ("en", "closed now; open again tomorrow at 08:00"),
+        ("en", "closed now; open again tomorrow at 8am"),
         ("fr", "réouverture demain"),
     ):
         tracker = _tracker(rasa_domain, {"language": language}, "x")
@@ -103,3 +103,20 @@ async def test_at_night_no_answer_points_to_a_closed_line_without_saying_so(
         "utter_pending_transfer", _tracker(rasa_domain, {"language": "en"}, "x"), "rest"
     )
     assert answer is not None and bank.text("hours", "en") in answer["text"]
+
+
+async def test_one_acknowledgement_a_turn_even_for_two_messages_of_one_action(
+    rasa_domain: Domain, bank: BankInfo
+) -> None:
+    nlg = PersonaNLG(endpoint_config=None, domain=rasa_domain)
+    frustrated = _tracker(
+        rasa_domain, {"language": "en"}, "THIS IS USELESS", {"signals": {"frustration": 0.9}}
+    )
+    # An action's messages are rendered before any of them is in the tracker.
+    first = await nlg.generate("utter_card_arrival", frustrated, "rest")
+    second = await nlg.generate("utter_card_arrival", frustrated, "rest")
+    assert first is not None and second is not None
+    assert first["text"] != second["text"] and first["text"].endswith(second["text"]), "acknowledged once"
+    again = _tracker(rasa_domain, {"language": "en"}, "STILL USELESS", {"signals": {"frustration": 0.9}})
+    third = await nlg.generate("utter_card_arrival", again, "rest")
+    assert third is not None and third["text"] == first["text"], "the next turn is acknowledged again"

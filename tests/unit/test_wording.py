@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -238,9 +239,24 @@ def test_sms_is_plain_text_in_short_parts_with_numbered_options(
         assert not any(ord(c) > 0xFFFF or 0x2600 <= ord(c) <= 0x27BF for c in message["text"]), (
             "no emoji in SMS"
         )
+        assert not any(re.search(r"(^|[.!?:]\s)\d{1,2}\.$", p) for p in parts), (
+            name,
+            "a step split from its text",
+        )
         if message.get("buttons"):
             for i, button in enumerate(message["buttons"], start=1):
                 assert f"{i}. {button['title']}" in message["text"]
+            assert not re.search(r"\b(buttons?|botón|botones|boutons?)\b", message["text"], re.I), (
+                name,
+                "no talk of buttons where there are none",
+            )
+
+
+def test_a_step_number_stays_with_its_step() -> None:
+    text = "If your card is lost: 1. Open the app. 2. Freeze your cards. 3. Order a new card in Cards."
+    parts = split_text(text, 50)
+    assert all(not re.search(r"\d\.$", p) for p in parts), parts
+    assert "3. Order a new card in Cards." in parts
 
 
 def test_long_text_is_split_on_sentences() -> None:

@@ -1,0 +1,90 @@
+"""A request for a call or a person found beside a question in one message, and answers
+that say "I don't know" (bot.handoff.asks)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.handoff.asks import clauses as _clauses
+from bot.handoff.asks import find_side_clauses, says_dont_know
+from bot.handoff.routing import Request
+from bot.persona.cues import CueExtractor
+
+
+@pytest.mark.parametrize(
+    ("text", "asked", "words"),
+    [
+        ("When will my new card arrive? Can someone call me about it", Request.phone_call,
+         "Can someone call me about it"),
+        ("I lost my card, please call me", Request.phone_call, "please call me"),
+        ("I lost my card please call me", Request.phone_call, "please call me"),
+        ("hi, can I talk to a person? my transfer to my landlord hasn't arrived", Request.person,
+         "can I talk to a person"),
+        ("necesito hablar con una persona, no me ha llegado la tarjeta", Request.person,
+         "necesito hablar con una persona"),
+        ("Ma carte a été refusée au supermarché. Appelez-moi s'il vous plaît", Request.phone_call, "Appelez-moi"),
+    ],
+)  # fmt: skip
+def test_the_request_clause_is_found_beside_the_question(
+    extractor: CueExtractor, text: str, asked: Request, words: str
+) -> None:
+    found = find_side_clauses(text, extractor.extract(text).evidence)
+    assert found is not None and found.request is asked and found.words == words
+    kept = "".join(c for i, c in enumerate(text) if not found.covers(i))
+    assert words not in kept and len(kept.split()) >= 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please call me back",  # only the request: the intent says it
+        "can you call me about my card",  # one clause
+        "No need to call me, just tell me how to change my PIN",  # negated
+        "You called me yesterday about a payment, what was it for",  # a report, not a request
+        "ne m'appelez pas, dites-moi juste où est ma carte",
+        "how do I change my PIN",
+        "Je ne suis pas à l'aise avec ce chat, pouvez-vous m'appeler ?",  # the reason, not a question
+    ],
+)
+def test_no_request_clause(extractor: CueExtractor, text: str) -> None:
+    found = find_side_clauses(text, extractor.extract(text).evidence)
+    assert found is None or found.request is None
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("I'm not very good with computers. How do I top up my account?", "How do I top up my account"),
+        ("card declined at the till, need this sorted now, quick", "card declined at the till … quick"),
+    ],
+)
+def test_an_aside_about_the_customer_is_not_the_question(
+    extractor: CueExtractor, text: str, question: str
+) -> None:
+    found = find_side_clauses(text, extractor.extract(text).evidence)
+    assert found is not None and found.request is None
+    kept = " … ".join(text[b:e].strip() for b, e in _clauses(text) if not found.covers(b))
+    assert kept == question
+
+
+def test_a_clause_with_the_topic_is_never_an_aside(extractor: CueExtractor) -> None:
+    text = "THIS IS RIDICULOUS my card got declined AGAIN, useless bank"
+    found = find_side_clauses(text, extractor.extract(text).evidence)
+    assert found is None or not found.covers(0), "the clause about the card stays"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I don't know my number", True),
+        ("dunno", True),
+        ("no idea", True),
+        ("no lo sé", True),
+        ("je sais pas", True),
+        ("not sure, maybe 07911 123456", False),
+        ("I don't want a call", False),
+        ("07911 123456", False),
+    ],
+)
+def test_dont_know(text: str, expected: bool) -> None:
+    assert says_dont_know(text) is expected
