@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,9 @@ class Stack:
     web_url: str = ""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    # Rasa's HTTP API token and the action server's secret, fresh for every stack.
+    api_token: str = field(default_factory=lambda: secrets.token_hex(32))
+    action_token: str = field(default_factory=lambda: secrets.token_hex(32))
 
     @property
     def tracker_db(self) -> Path:
@@ -84,10 +89,14 @@ class Stack:
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SANIC_HOST": "127.0.0.1",
+            "SANIC_REQUEST_MAX_SIZE": "1000000",
             "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
             "TRACKER_DB": str(stack.tracker_db),
             "DATABASE_URL": f"sqlite:///{workdir / 'bank.db'}",
             "HANDOFF_SPOOL_DIR": str(workdir / "spool"),
+            "RASA_AUTH_TOKEN": stack.api_token,
+            "ACTION_SERVER_TOKEN": stack.action_token,
+            "VAR_DIR": str(workdir),
             **(env or {}),
         }
         stack.env = full_env
@@ -102,13 +111,14 @@ class Stack:
                 raise StackError(f"{' '.join(cmd[2:])} failed:\n{done.stdout}{done.stderr}")
         commands = {
             "actions": [
-                str(bin_dir / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port),
+                str(bin_dir / "python"), "-m", "actions", "--port", str(action_port),
             ],
             "rasa": [
                 str(bin_dir / "python"), "-m", "bot.rasa", "run", "--model", str(model),
                 "--endpoints", str(endpoints or PROJECT_ROOT / "endpoints.yml"),
                 "--credentials", str(credentials or PROJECT_ROOT / "credentials.yml"),
-                "--interface", "127.0.0.1", "--port", str(rasa_port), "--enable-api", *(rasa_args or []),
+                "--interface", "127.0.0.1", "--port", str(rasa_port), "--enable-api",
+                "--auth-token", stack.api_token, *(rasa_args or []),
             ],
             "webchat": [
                 str(bin_dir / "python"), "-m", "bot", "webchat", "--port", str(web_port),
@@ -124,7 +134,7 @@ class Stack:
             stack.rasa_url = f"http://127.0.0.1:{rasa_port}"
             stack.action_url = f"http://127.0.0.1:{action_port}"
             stack.web_url = f"http://127.0.0.1:{web_port}"
-            urls = [f"{stack.rasa_url}/status", f"{stack.action_url}/health", f"{stack.web_url}/"]
+            urls = [f"{stack.rasa_url}/", f"{stack.action_url}/health", f"{stack.web_url}/"]
             pending = wait_ready(
                 urls, timeout=timeout, alive=lambda: all(p.poll() is None for p in stack.procs.values())
             )
@@ -159,8 +169,12 @@ class Stack:
         replies: list[dict[str, Any]] = post_json(f"{self.rasa_url}/webhooks/rest/webhook", body)
         return replies
 
+    def api(self, path: str) -> str:
+        """The URL of Rasa's HTTP API ``path``, with the stack's token."""
+        return f"{self.rasa_url}{path}?{urllib.parse.urlencode({'token': self.api_token})}"
+
     def tracker(self, sender: str) -> dict[str, Any]:
-        url = f"{self.rasa_url}/conversations/{sender}/tracker"
+        url = self.api(f"/conversations/{sender}/tracker")
         with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310
             data: dict[str, Any] = json.loads(resp.read())
             return data

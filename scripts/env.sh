@@ -16,6 +16,19 @@ export VAR_DIR="${VAR_DIR:-$ROOT/var}"
 export TRACKER_DB="${TRACKER_DB:-$VAR_DIR/tracker.db}"
 export MODEL_PATH="${MODEL_PATH:-$ROOT/models/bank.tar.gz}"
 export SANIC_HOST="${SANIC_HOST:-127.0.0.1}"
+# Request bodies larger than this get a 413 from Rasa's and the action server's Sanic.
+export SANIC_REQUEST_MAX_SIZE="${SANIC_REQUEST_MAX_SIZE:-1000000}"
 # The plugin's own database (customers, handoffs) and the spool for writes it could not take.
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$VAR_DIR/bank.db}"
 export HANDOFF_SPOOL_DIR="${HANDOFF_SPOOL_DIR:-$VAR_DIR/spool}"
+# Secrets: from the environment, else generated once into $VAR_DIR/secrets (readable by
+# this user only) — Rasa's HTTP API token and the action server's shared secret.
+secret() {
+  local file="$VAR_DIR/secrets/$1"
+  if [ ! -s "$file" ]; then
+    (umask 077 && mkdir -p "$VAR_DIR/secrets" && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
+  fi
+  cat "$file"
+}
+export RASA_AUTH_TOKEN="${RASA_AUTH_TOKEN:-$(secret rasa_auth_token)}"
+export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-$(secret action_server_token)}"

@@ -28,13 +28,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 0' INT TERM
 
-"$VENV/bin/python" -m rasa_sdk --actions actions --port "$ACTION_PORT" \
-  >"$VAR_DIR/log/actions.log" 2>&1 &
+"$VENV/bin/python" -m actions --port "$ACTION_PORT" >"$VAR_DIR/log/actions.log" 2>&1 &
 pids+=($!)
 
 rasa_args=(run --model "$MODEL_PATH" --endpoints endpoints.yml --credentials credentials.yml
-  --interface "$RASA_HOST" --port "$RASA_PORT" --enable-api --cors "http://127.0.0.1:$WEB_PORT")
-[ -n "${RASA_AUTH_TOKEN:-}" ] && rasa_args+=(--auth-token "$RASA_AUTH_TOKEN")
+  --interface "$RASA_HOST" --port "$RASA_PORT" --enable-api --auth-token "$RASA_AUTH_TOKEN"
+  --cors "http://127.0.0.1:$WEB_PORT")
 "$VENV/bin/python" -m bot.rasa "${rasa_args[@]}" >"$VAR_DIR/log/rasa.log" 2>&1 &
 pids+=($!)
 
@@ -44,14 +43,15 @@ pids+=($!)
 
 echo "run: starting (logs in $VAR_DIR/log/) ..."
 "$VENV/bin/python" -m devtools wait-ready --timeout 180 \
-  "http://$RASA_HOST:$RASA_PORT/status" "http://127.0.0.1:$ACTION_PORT/health" "http://127.0.0.1:$WEB_PORT/"
+  "http://$RASA_HOST:$RASA_PORT/" "http://127.0.0.1:$ACTION_PORT/health" "http://127.0.0.1:$WEB_PORT/"
 
 cat <<TXT
 
   Web chat:       http://127.0.0.1:$WEB_PORT/
   Rasa REST:      http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook
   Rasa socket.io: http://$RASA_HOST:$RASA_PORT/socket.io
-  Action server:  http://127.0.0.1:$ACTION_PORT/webhook
+  Action server:  http://127.0.0.1:$ACTION_PORT/webhook  (Rasa only: ACTION_SERVER_TOKEN)
+  Rasa HTTP API:  token in \$RASA_AUTH_TOKEN or $VAR_DIR/secrets/rasa_auth_token
 
   Try:  curl -s -XPOST http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook \\
           -H 'Content-Type: application/json' -d '{"sender": "me", "message": "my card has not arrived"}'

@@ -29,8 +29,8 @@ class Settings:
         spool_dir: where handoffs wait when the database cannot take them
             (``HANDOFF_SPOOL_DIR``); imported on the next start.
         rasa_url: the Rasa server's HTTP API, for staff tooling (``RASA_URL``).
-        rasa_token: token for Rasa's HTTP API when it was started with one
-            (``RASA_AUTH_TOKEN``).
+        rasa_token: token for Rasa's HTTP API (``RASA_AUTH_TOKEN``, else the one
+            ``scripts/run.sh`` generated into ``$VAR_DIR/secrets/rasa_auth_token``).
     """
 
     bank_config: Path = DEFAULT_BANK_CONFIG
@@ -49,5 +49,14 @@ class Settings:
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             spool_dir=Path(env.get("HANDOFF_SPOOL_DIR") or DEFAULT_SPOOL_DIR),
             rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT') or 5005}",
-            rasa_token=env.get("RASA_AUTH_TOKEN") or None,
+            rasa_token=env.get("RASA_AUTH_TOKEN") or _stored_secret(env, "rasa_auth_token"),
         )
+
+
+def _stored_secret(env: Mapping[str, str], name: str) -> str | None:
+    """A secret ``scripts/env.sh`` generated into ``$VAR_DIR/secrets`` on first run."""
+    path = Path(env.get("VAR_DIR") or DEFAULT_VAR_DIR) / "secrets" / name
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None

@@ -3,8 +3,8 @@
 "When will my new card arrive? Can someone call me about it" asks two things: the answer
 about the card, and a call. ``find_side_clauses`` finds the clause that asks for the call
 or the person — a clause holding the words the cue extractor matched for ``phone_request``
-or ``human_request`` — and asides about the customer ("I'm not very good with computers.",
-"THIS IS RIDICULOUS,"), when the rest of the message still says something (at least
+or ``human_request`` — and asides about the customer ("I'm not very good with
+computers."), when the rest of the message still says something (at least
 ``min_rest_words`` words). The NLU component ``bot.rasa.asks.RequestClauseRemover`` then
 hides those clauses from the intent classifier, so the question is answered first, and the
 routing decision hands over after the answer (``Situation.with_question``).
@@ -54,8 +54,9 @@ REQUEST_SIGNALS: tuple[tuple[str, Request], ...] = (
 # you call me?"): a message whose rest shows one is about the request itself, not a question.
 REASON_SIGNALS = ("channel_aversion",)
 # Signals whose clause, when it says nothing else, is an aside about the customer, not the
-# topic: "I'm not very good with computers. How do I top up?", "THIS IS RIDICULOUS, …".
-ASIDE_SIGNALS = ("channel_aversion", "frustration", "urgency")
+# topic: "I'm not very good with computers. How do I top up?". Frustration and urgency are
+# not among them: "toujours pas reçue" (still not received) is half the question.
+ASIDE_SIGNALS = ("channel_aversion",)
 # Words an aside may hold beside its cue words and one more word ("I'm … computers").
 _FUNCTION_WORDS = frozenset(
     {

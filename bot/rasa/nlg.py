@@ -32,6 +32,7 @@ from bot.core.bank import load_bank_info
 from bot.core.channels import message_channel, output_format
 from bot.core.clock import utc_now
 from bot.core.settings import PROJECT_ROOT, Settings
+from bot.handoff.redaction import redact
 from bot.handoff.routing import ROUTE_SLOT, Route
 from bot.handoff.service import load_service_policy
 from bot.handoff.windows import closed_hours_text
@@ -51,6 +52,12 @@ def _frustrated(tracker: DialogueStateTracker) -> bool:
     parse = tracker.latest_message.parse_data if tracker.latest_message else {}
     cues = parse.get(CUES_KEY) if isinstance(parse, dict) else None  # type: ignore[union-attr]
     return MessageCues.from_dict(cues).shows("frustration")
+
+
+def _shared_card_data(tracker: DialogueStateTracker) -> bool:
+    """The latest customer message held card data (removed before it is stored)."""
+    text = tracker.latest_message.text if tracker.latest_message else None
+    return bool(text) and bool(redact(str(text)).kinds)
 
 
 def _turn(tracker: DialogueStateTracker) -> tuple[bool, list[str]]:
@@ -187,6 +194,7 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
             fmt=_format(tracker, output_channel),
             frustrated=_frustrated(tracker),
             first_of_turn=first,
+            shared_card_data=_shared_card_data(tracker),
             phone_line=_phone_line(slots),
             previous_texts=previous,
             variables=variables,

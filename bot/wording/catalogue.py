@@ -47,7 +47,7 @@ from bot.persona.catalogue.model import Persona, PersonaCatalogue
 
 DEFAULT_KEY = "default"
 TONE_KEYS = ("casual", "formal", "brief", "detailed")
-SPECIAL_MESSAGES = ("ack_frustration", "phone_line")
+SPECIAL_MESSAGES = ("ack_frustration", "phone_line", "notice_card_data")
 ALLOWS_FILE = "allows.yml"
 
 

@@ -27,6 +27,8 @@ ACK = "ack_frustration"
 CUSTOMER_NAME = "customer_name"
 NAME_SUFFIX = "name_suffix"
 PHONE_LINE = "phone_line"
+# Said first when the customer's message held card data (removed before it was stored).
+CARD_DATA_NOTICE = "notice_card_data"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class RenderContext:
         fmt: output format (``sms``, ``whatsapp``, ``telegram``, ``socketio``, ``rest``).
         frustrated: the latest customer message shows frustration.
         first_of_turn: no bot message has been sent since the customer's message.
+        shared_card_data: the customer's message held card data (a card number, an IBAN,
+            a security code, a PIN or a password).
         phone_line: the route puts the phone line before answers (``bot.handoff.routing``).
         previous_texts: earlier bot texts of the conversation, newest last.
         variables: extra template variables (slots, action keyword arguments);
@@ -52,6 +56,7 @@ class RenderContext:
     fmt: str = "rest"
     frustrated: bool = False
     first_of_turn: bool = True
+    shared_card_data: bool = False
     phone_line: bool = False
     previous_texts: Sequence[str] = ()
     variables: Mapping[str, Any] = field(default_factory=dict)
@@ -108,6 +113,10 @@ class Renderer:
         text = self._fill(variant.texts[0], selection, ctx.variables)
         parts: list[str] = []
         allows = self.wording.allows(response)
+        if ctx.first_of_turn and ctx.shared_card_data:
+            notice = self.wording.select(CARD_DATA_NOTICE, persona=persona, language=language)
+            if notice is not None:
+                parts.append(self._fill(notice.variant.texts[0], notice))
         if ctx.first_of_turn and ctx.frustrated and allows.acknowledgement:
             ack = self._ack(persona, ctx)
             if ack:

@@ -109,7 +109,7 @@ def test_quick_mobile_customer_gets_live_chat_never_the_phone_and_staff_resume_t
     assert stack.tracker(sender)["paused"] is True
 
     assert stack.rest(sender, "hello??", metadata=meta) == [], "paused: staff answer now, not the bot"
-    resume_conversation(sender, rasa_url=stack.rasa_url)
+    resume_conversation(sender, rasa_url=stack.rasa_url, token=stack.api_token)
     assert stack.tracker(sender)["paused"] is False
     assert stack.rest(sender, "thanks", metadata=meta), "the assistant answers again"
 

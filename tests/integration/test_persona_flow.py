@@ -56,7 +56,7 @@ def test_profile_set_by_staff_tooling_is_used(stack: Stack) -> None:
         "contact_history": {"phone": 7},
         "accessibility_needs": ["hearing"],
     }
-    events_url = f"{stack.rasa_url}/conversations/{sender}/tracker/events"
+    events_url = stack.api(f"/conversations/{sender}/tracker/events")
     # Begin with the session start: otherwise Rasa adds one stamped after the posted slot, and
     # its SQL tracker store reads back only the events stamped after the latest session start.
     session_start = [

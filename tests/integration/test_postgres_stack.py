@@ -66,8 +66,10 @@ def test_postgres_tracker_store_and_a_database_outage_lose_nothing(
         (PROJECT_ROOT / "endpoints.yml")
         .read_text()
         .replace(
-            'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: ${TRACKER_DB}\n',
-            "tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n"
+            'tracker_store:\n  type: bot.rasa.tracker_store.RedactingSQLTrackerStore\n  dialect: "sqlite"\n'
+            "  db: ${TRACKER_DB}\n",
+            "tracker_store:\n  type: bot.rasa.tracker_store.RedactingSQLTrackerStore\n  dialect: postgresql\n"
+            "  url: 127.0.0.1\n"
             f"  port: {postgres_server.port}\n  username: {postgres_server.user}\n  db: {tracker_db}\n",
         )
     )

@@ -120,3 +120,18 @@ async def test_one_acknowledgement_a_turn_even_for_two_messages_of_one_action(
     again = _tracker(rasa_domain, {"language": "en"}, "STILL USELESS", {"signals": {"frustration": 0.9}})
     third = await nlg.generate("utter_card_arrival", again, "rest")
     assert third is not None and third["text"] == first["text"], "the next turn is acknowledged again"
+
+
+async def test_card_data_in_the_message_is_acknowledged_once_and_never_asked_for(
+    rasa_domain: Domain, bank: BankInfo
+) -> None:
+    nlg = PersonaNLG(endpoint_config=None, domain=rasa_domain)
+    shared = _tracker(rasa_domain, {"language": "en"}, "my card 4539 1488 0343 6467 was declined")
+    first = await nlg.generate("utter_declined_card_payment", shared, "rest")
+    second = await nlg.generate("utter_anything_else", shared, "rest")
+    assert first is not None and second is not None
+    assert first["text"].startswith("I've removed the card details from your message")
+    assert "never ask" in first["text"] and "removed" not in second["text"], "said once a turn"
+    plain = _tracker(rasa_domain, {"language": "es"}, "mi tarjeta fue rechazada")
+    answer = await nlg.generate("utter_declined_card_payment", plain, "rest")
+    assert answer is not None and "eliminado" not in answer["text"]

@@ -1,0 +1,123 @@
+"""Rasa NLU component: "not understood" only when the classifier really does not know.
+
+``config.yml``, in place of Rasa's ``FallbackClassifier``::
+
+    - name: bot.rasa.fallback.FamilyFallbackClassifier
+      threshold: 0.3
+      ambiguity_threshold: 0.05
+      families_file: data/intent_families.yml
+
+With 77 close banking intents the classifier's confidence spreads over neighbours: "where
+is my card" gives ``card_arrival`` 0.22, ``order_physical_card`` 0.10; "someone stole my
+card" gives ``lost_or_stolen_card`` 0.38, ``compromised_card`` 0.33. Rasa's fallback asks
+such customers to rephrase although every candidate answer would help them. Here the
+intents are grouped in families of close answers (``data/intent_families.yml``):
+
+* the confidence compared with ``threshold`` is that of the top intent's family (the sum
+  of its members' confidences in the ranking);
+* two top intents closer than ``ambiguity_threshold`` are ambiguous only when they belong
+  to different families.
+
+The intent predicted is still the top one; the ranking is unchanged. Intents outside the
+file are each a family of their own, so the conversational intents behave as with Rasa's
+classifier.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.core.settings import PROJECT_ROOT
+
+DEFAULT_FAMILIES_FILE = PROJECT_ROOT / "data" / "intent_families.yml"
+
+
+class FamiliesError(ValueError):
+    """The families file is malformed (the message names the file and the entry)."""
+
+
+def load_families(path: Path) -> dict[str, str]:
+    """intent -> family name, from ``path`` (``families: {name: [intent, …]}``)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise FamiliesError(f"{path}: {exc}") from exc
+    families = data.get("families") if isinstance(data, dict) else None
+    if not isinstance(families, dict):
+        raise FamiliesError(f"{path}: expected 'families:' mapping family names to lists of intents")
+    member_of: dict[str, str] = {}
+    for family, intents in families.items():
+        if not isinstance(intents, list) or not all(isinstance(i, str) for i in intents):
+            raise FamiliesError(f"{path}: families.{family}: expected a list of intent names")
+        for intent in intents:
+            if intent in member_of:
+                raise FamiliesError(f"{path}: {intent!r} is in both {member_of[intent]!r} and {family!r}")
+            member_of[intent] = str(family)
+    return member_of
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class FamilyFallbackClassifier(FallbackClassifier):
+    """Reads: the intent and its ranking. Writes: ``nlu_fallback`` when neither the top
+    intent's family is confident enough nor the top two are told apart across families."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**FallbackClassifier.get_default_config(), "families_file": None}
+
+    def __init__(self, config: dict[str, Any], families: dict[str, str]) -> None:
+        super().__init__(config)
+        self.families = families
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> FamilyFallbackClassifier:
+        path = Path(config.get("families_file") or DEFAULT_FAMILIES_FILE)
+        if not path.is_absolute():
+            path = PROJECT_ROOT / path
+        return cls(config, load_families(path))
+
+    def _family(self, intent: Any) -> str:
+        name = str(intent)
+        return self.families.get(name, f"intent:{name}")
+
+    def _ranking(self, message: Message) -> list[dict[str, Any]]:
+        ranking = message.data.get(INTENT_RANKING_KEY) or []
+        return [r for r in ranking if isinstance(r, dict)]
+
+    def _nlu_confidence_below_threshold(self, message: Message) -> tuple[bool, float]:
+        top = message.data.get(INTENT) or {}
+        family = self._family(top.get(INTENT_NAME_KEY))
+        confidence = sum(
+            float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            for r in self._ranking(message)
+            if self._family(r.get(INTENT_NAME_KEY)) == family
+        ) or float(top.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        return confidence < self.component_config["threshold"], confidence
+
+    def _nlu_prediction_ambiguous(self, message: Message) -> tuple[bool, float | None]:
+        ranking = self._ranking(message)
+        if len(ranking) < 2:
+            return False, None
+        first, second = ranking[0], ranking[1]
+        if self._family(first.get(INTENT_NAME_KEY)) == self._family(second.get(INTENT_NAME_KEY)):
+            return False, None
+        difference = float(first.get(PREDICTED_CONFIDENCE_KEY) or 0.0) - float(
+            second.get(PREDICTED_CONFIDENCE_KEY) or 0.0
+        )
+        return difference < self.component_config["ambiguity_threshold"], difference
