@@ -14,9 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.channels import message_channel
 from bot.core.phones import PhoneNumber, known_number
-from bot.handoff.asks import ALSO_REQUESTED_KEY
+from bot.handoff.asks import ALSO_REQUESTED_KEY, requested_in
 from bot.handoff.routing import ROUTE_SLOT, Request, Route, Situation
 from bot.persona.assessment import Conversation, conversation_from_events
+from bot.persona.cues import CUES_KEY, MessageCues
 from bot.persona.profile import Profile
 from bot.services import Services, get_services
 from bot.store.spool import WriteResult
@@ -50,6 +51,7 @@ CALLBACK_REFUSED_BY = frozenset({"action_decline_callback", "action_cancel_callb
 # What an intent asks for; ``affirm``/``deny`` only while a callback offer is pending.
 REQUEST_INTENTS = {"request_human": Request.person, "request_phone_call": Request.phone_call}
 OFFER_ANSWERS = {"affirm": Request.accept_callback, "deny": Request.decline_callback}
+NOT_UNDERSTOOD = "nlu_fallback"
 
 
 def intent(tracker: Tracker) -> str | None:
@@ -88,6 +90,13 @@ def request(tracker: Tracker) -> Request:
         return REQUEST_INTENTS[name]
     if name in OFFER_ANSWERS and tracker.get_slot("callback_offer_pending"):
         return OFFER_ANSWERS[name]
+    if name == NOT_UNDERSTOOD and not tracker.active_loop_name:
+        # The classifier could not place it, but its words ask for a call or a person.
+        text = tracker.latest_message.get("text")
+        cues = MessageCues.from_dict(tracker.latest_message.get(CUES_KEY))
+        asked = requested_in(text, cues.evidence) if isinstance(text, str) else None
+        if asked is not None:
+            return asked
     return requested_with_question(tracker) or Request.none
 
 

@@ -46,8 +46,9 @@ class _OfferCallback(common.UsesServices, Action, ABC):
     """Says ``lead_response`` (if any), then offers a callback when the route says so; else
     offers more help (not inside a form, whose question comes next).
 
-    When the message asked for a call or a person beside its question, the question has
-    just been answered: the handover follows instead of the offer.
+    When the message asked for a call or a person beside its question (the question has
+    just been answered), or in words the classifier could not place, the handover follows
+    instead of the offer.
     """
 
     lead_response: str | None = None
@@ -59,7 +60,7 @@ class _OfferCallback(common.UsesServices, Action, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         decided = common.stored_route(tracker)
-        if decided is not None and decided.hands_over and common.requested_with_question(tracker):
+        if decided is not None and decided.hands_over:  # asked with a question, or in words only
             events = await hand_over(dispatcher, tracker, self.services, decided)
             if decided.contact == "callback":
                 events.append(FollowupAction(common.CALLBACK_FORM))

@@ -62,6 +62,7 @@ _FUNCTION_WORDS = frozenset(
     {
         "i", "i'm", "im", "m", "me", "my", "it", "its", "it's", "this", "that", "is", "am", "are",
         "so", "really", "very", "just", "with", "at", "the", "a", "an", "to", "be", "all", "and",
+        "these", "those", "such", "estos", "estas", "esos", "esas", "ces", "tous", "todos",
         "yo", "soy", "estoy", "es", "esto", "muy", "con", "la", "el", "las", "los", "un", "una",
         "je", "suis", "c'est", "c", "est", "ce", "ça", "très", "avec", "le", "les", "une",
     }
@@ -136,6 +137,16 @@ def _is_aside(clause: str, cue_words: Sequence[str]) -> bool:
         rest = rest.replace(phrase, " ")
     content = [w for w in re.findall(r"[\w']+", rest) if w not in _FUNCTION_WORDS]
     return len(content) <= 1
+
+
+def requested_in(text: str, evidence: Mapping[str, Sequence[str]]) -> Request | None:
+    """What the message asks for by its words alone — a call or a person, in a clause that
+    is neither negated nor a report — for messages the classifier could not place."""
+    parts = clauses(text) or [(0, len(text))]
+    for signal, kind in REQUEST_SIGNALS:
+        if any(_asks(text[b:e]) for (b, e), _ in _holding(text, parts, evidence.get(signal, ()))):
+            return kind
+    return None
 
 
 def find_side_clauses(

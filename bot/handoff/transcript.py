@@ -3,7 +3,9 @@
 Reads: Rasa tracker events (the JSON form the action server receives). Writes: a list of
 entries ``{"at", "from", "text", "channel"}`` (plus ``"buttons"`` offered by the
 assistant and ``"redacted"`` kinds), with card numbers, IBANs, security codes and
-passwords removed before anything is stored (bot.handoff.redaction).
+passwords removed before anything is stored (bot.handoff.redaction), and the customer's
+phone numbers, e-mail addresses, account numbers and sort codes masked
+(bot.handoff.masking).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bot.handoff.masking import protect
 from bot.handoff.redaction import redact
 
 CUSTOMER = "customer"
@@ -48,7 +51,7 @@ def build_transcript(
             )
             if not text.strip():
                 continue
-            redaction = redact(text)
+            redaction = protect(text)
             entry: dict[str, Any] = {
                 "at": _at(event.get("timestamp")),
                 "from": CUSTOMER,
@@ -64,16 +67,16 @@ def build_transcript(
             buttons = [b.get("title") for b in (data.get("buttons") or []) if isinstance(b, Mapping)]
             if not text.strip() and not buttons:
                 continue
-            redaction = redact(text)
+            cleaned = redact(text)
             entry = {
                 "at": _at(event.get("timestamp")),
                 "from": ASSISTANT,
-                "text": redaction.text,
+                "text": cleaned.text,
                 "channel": current,
             }
             if buttons:
                 entry["buttons"] = buttons
-            if redaction.kinds:
-                entry["redacted"] = list(redaction.kinds)
+            if cleaned.kinds:
+                entry["redacted"] = list(cleaned.kinds)
             transcript.append(entry)
     return transcript

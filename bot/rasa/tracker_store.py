@@ -10,9 +10,12 @@
 Before a new event is written, the customer's text (the message and its parse data) and
 the text values of slots go through ``bot.handoff.redaction.redact``: card numbers (Luhn),
 IBANs (mod 97), security codes, PINs and passwords become placeholders such as
-``[card number removed]``. The current message is processed raw — the classifier, the cues
-and the actions of that turn see what the customer wrote — and only the saved copy is
-redacted, so nothing raw is left in the database, in the tracker API or in later turns.
+``[card number removed]``. In the customer's text, phone numbers, e-mail addresses,
+account numbers and sort codes are also masked (``bot.handoff.masking``); the callback
+number is kept in its slot, where the callback needs it. The current message is processed
+raw — the classifier, the cues and the actions of that turn see what the customer wrote —
+and only the saved copy is redacted, so nothing raw is left in the database, in the
+tracker API or in later turns.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.handoff.masking import protect
 from bot.handoff.redaction import redact
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,11 @@ def _redacted_value(value: Any) -> tuple[Any, list[str]]:
     return value, []
 
 
+def _protected_text(text: str) -> tuple[str, list[str]]:
+    protected = protect(text)
+    return protected.text, list(protected.kinds)
+
+
 def redact_event_data(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """An event's ``as_dict()`` with the customer's text and slot values redacted."""
     out = dict(data)
@@ -58,12 +67,15 @@ def redact_event_data(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if kind == "user":
         for name in _TEXT_FIELDS:
             if isinstance(out.get(name), str):
-                out[name], found = _redacted_value(out[name])
+                out[name], found = _protected_text(out[name])
                 kinds += found
         parse = out.get("parse_data")
         if isinstance(parse, dict):
             parse = dict(parse)
-            for key in ("text", "entities", "also_requested"):
+            if isinstance(parse.get("text"), str):
+                parse["text"], found = _protected_text(parse["text"])
+                kinds += found
+            for key in ("entities", "also_requested"):
                 if key in parse:
                     parse[key], found = _redacted_value(parse[key])
                     kinds += found

@@ -42,8 +42,13 @@ def _validate(body: Any) -> tuple[str, str, str | None] | str:
     if not isinstance(body, dict):
         return "body must be a JSON object"
     sender, message = body.get("sender"), body.get("message")
-    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-        return f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
+    if (
+        not isinstance(sender, str)
+        or not sender.strip()
+        or len(sender) > MAX_SENDER_CHARS
+        or not sender.isprintable()
+    ):
+        return f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} printable characters"
     if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE_CHARS:
         return f"'message' must be a non-empty string of at most {MAX_MESSAGE_CHARS} characters"
     customer = body.get("customer_id")
@@ -76,6 +81,16 @@ async def _message(request: web.Request) -> web.Response:
     url = request.app[_RASA_URL].rstrip("/") + "/webhooks/rest/webhook"
     try:
         async with request.app[_CLIENT].post(url, json=payload) as resp:
+            if 400 <= resp.status < 500:  # the assistant refused the message: say why
+                try:
+                    answer = await resp.json(content_type=None)
+                except ValueError:
+                    answer = None
+                error = answer.get("error") if isinstance(answer, dict) else None
+                response = _error(resp.status, str(error or f"refused (HTTP {resp.status})"))
+                if "Retry-After" in resp.headers:
+                    response.headers["Retry-After"] = resp.headers["Retry-After"]
+                return response
             if resp.status != 200:
                 logger.warning("webchat.rasa_error status=%s", resp.status)
                 return _error(502, f"assistant answered HTTP {resp.status}")

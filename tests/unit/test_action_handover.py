@@ -241,3 +241,24 @@ async def test_no_need_to_call_is_not_a_request(services: Services, extractor: C
     messages, out = await run_action(ActionOfferMoreHelp(services), t)
     assert [m["response"] for m in messages] == ["utter_anything_else"]
     assert "handoff_route" not in slot_events(out)
+
+
+@pytest.mark.parametrize(
+    ("text", "handed_over"),
+    [
+        ("I'm not good with computers, can you ring me back?", True),
+        ("uhh just ring me back", True),
+        ("no need to ring me, the chat is fine", False),
+    ],
+)
+async def test_words_asking_for_a_call_are_heard_when_the_classifier_is_unsure(
+    services: Services, extractor: CueExtractor, text: str, handed_over: bool
+) -> None:
+    t = await assessed(make_tracker([user_event(extractor, text, "nlu_fallback")]), services)
+    messages, out = await run_action(ActionRephrase(services), t)
+    if handed_over:
+        assert [m["response"] for m in messages] == ["utter_callback_intro"], "not asked to rephrase"
+        assert slot_events(out)["handoff_route"] == "callback" and out[-1]["name"] == "callback_form"
+    else:
+        assert messages[0]["response"] == "utter_default"
+        assert "handoff_route" not in slot_events(out)

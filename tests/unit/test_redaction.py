@@ -311,3 +311,30 @@ def test_a_number_left_on_its_own_by_a_removed_password_is_checked_again() -> No
 )
 def test_unicode_outside_redacted_spans_survives(text: str, expected: str) -> None:
     assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "masked", "kinds"),
+    [
+        ("call me on 07911 123456 please", "call me on ••••• •••456 please", ("phone",)),
+        ("write to jane.doe@example.com", "write to j•••@example.com", ("email",)),
+        ("sort code 12-34-56, account number 12345678", "sort code ••-••-56, account number ••••5678",
+         ("account_number", "sort_code")),
+        ("order 12345678 arrived on 2024-11-23", "order 12345678 arrived on 2024-11-23", ()),
+    ],
+)  # fmt: skip
+def test_contact_details_are_masked_to_their_last_characters(
+    text: str, masked: str, kinds: tuple[str, ...]
+) -> None:
+    from bot.handoff.masking import mask
+
+    result = mask(text)
+    assert result.text == masked and result.kinds == kinds
+
+
+def test_protect_removes_card_data_and_masks_contacts() -> None:
+    from bot.handoff.masking import protect
+
+    result = protect("card 4539 1488 0343 6467, ring 07911 123456")
+    assert result.text == "card [card number removed], ring ••••• •••456"
+    assert result.kinds == ("card", "phone")
