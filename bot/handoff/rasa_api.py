@@ -42,7 +42,9 @@ def resume_conversation(
     url = f"{base}/conversations/{urllib.parse.quote(sender_id, safe='')}/tracker/events"
     if token:
         url += "?" + urllib.parse.urlencode({"token": token})
-    body = json.dumps({"event": "resume"}).encode("utf-8")
+    # Resumed, then listening: the next message is read as after any answer (without the
+    # action_listen, no rule matches it and the policies fall back into a new handoff).
+    body = json.dumps([{"event": "resume"}, {"event": "action", "name": "action_listen"}]).encode("utf-8")
     if not base.startswith(("http://", "https://")):
         raise RasaApiError(f"Rasa URL must be http(s), got {base!r}")
     request = urllib.request.Request(  # noqa: S310 (http(s) checked above)

@@ -12,7 +12,8 @@ Differences from Rasa's ``twilio`` channel (same webhook: ``/webhooks/twilio/web
 - A numeric reply ("2") to a message with buttons becomes that button's payload, so
   the numbered options the NLG writes into SMS and WhatsApp texts work like buttons.
 - Buttons are not sent again as separate messages: the text already lists them.
-- A webhook without ``From`` or ``Body`` gets a 400 instead of an error.
+- A webhook without ``From`` or ``Body``, or whose ``From`` is not a phone number, gets a
+  400 instead of an error.
 - ``TWILIO_API_BASE`` (optional) points the REST client at another base URL than
   ``https://api.twilio.com`` (a regional edge, a proxy, or a fake in tests).
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -38,6 +40,8 @@ from bot.wording.formatting import map_numeric_reply, numbered_options
 logger = logging.getLogger(__name__)
 TWILIO_API = "https://api.twilio.com"
 API_BASE_ENV = "TWILIO_API_BASE"
+# What Twilio sends as ``From``: an E.164 number, for WhatsApp with its prefix.
+TWILIO_ADDRESS = re.compile(r"^(whatsapp:)?\+?[0-9]{6,15}$")
 
 
 class _RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
@@ -111,6 +115,8 @@ class PersonaTwilioInput(TwilioInput):
                 text = f"/locationData{{'Latitude': {lat},'Longitude': {lon}}}"
             if not sender or text is None:
                 return response.json({"error": "form fields 'From' and 'Body' are required"}, status=400)
+            if not TWILIO_ADDRESS.match(sender):
+                return response.json({"error": "'From' must be a phone number"}, status=400)
             text = text.replace("¡", "@")  # some carriers corrupt '@' in SMS
             payload = map_numeric_reply(text, await last_buttons(request, sender))
             if payload is not None:

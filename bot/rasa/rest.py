@@ -29,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.core.limits import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, RateLimiter
+from bot.handoff.redaction import redact
 
 logger = logging.getLogger(__name__)
 # Our own processes on this machine (the website relay) speak for many customers.
@@ -44,6 +45,8 @@ def read_message(body: Any) -> tuple[str, str, dict[str, Any] | None] | str:
         return "'sender' must be a non-empty string"
     if len(sender) > MAX_SENDER_CHARS or not sender.isprintable():
         return f"'sender' must be at most {MAX_SENDER_CHARS} printable characters"
+    if redact(sender).kinds:
+        return "'sender' must not hold card data"
     if not isinstance(message, str):
         return "'message' must be a string"
     if metadata is not None and not isinstance(metadata, dict):
@@ -87,7 +90,7 @@ class CheckedRestInput(InputChannel):
                     return _too_many(address.retry_after)
             try:
                 body = request.json
-            except Exception:  # Sanic raises its own BadRequest subclasses
+            except Exception:  # Sanic's BadRequest subclasses; RecursionError on deep nesting
                 return response.json({"error": "the body must be JSON"}, status=400)
             read = read_message(body)
             if isinstance(read, str):

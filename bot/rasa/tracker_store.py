@@ -80,6 +80,9 @@ def redact_event_data(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
                     parse[key], found = _redacted_value(parse[key])
                     kinds += found
             out["parse_data"] = parse
+        if "metadata" in out:  # sent by the client: anything may be in it
+            out["metadata"], found = _redacted_value(out["metadata"])
+            kinds += found
     elif kind == "slot":
         out["value"], kinds = _redacted_value(out.get("value"))
     return out, kinds

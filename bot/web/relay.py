@@ -66,7 +66,7 @@ async def _index(request: web.Request) -> web.Response:
 async def _message(request: web.Request) -> web.Response:
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
         return _error(400, "body must be JSON")
     checked = _validate(body)
     if isinstance(checked, str):

@@ -87,7 +87,11 @@ def test_phone_first_customer_is_offered_a_callback_and_books_it(stack: Stack, l
     assert row.persona_evidence, "staff see why the persona was inferred"
     texts = [(e["from"], e["text"]) for e in row.transcript]
     assert texts[0] == ("customer", lines["first"])
-    assert ("customer", lines["number"]) in texts
+    number_line = next(
+        text for who, text in texts if who == "customer" and text.endswith(lines["number"][-2:])
+    )
+    assert lines["number"] not in number_line and "•" in number_line, "staff see the number masked"
+    assert row.callback_number == lines["e164"], "…and whole where the callback needs it"
     assert any(who == "assistant" for who, _ in texts)
     assert all(e["at"] and e["channel"] == "socketio" for e in row.transcript)
 
@@ -112,6 +116,11 @@ def test_quick_mobile_customer_gets_live_chat_never_the_phone_and_staff_resume_t
     resume_conversation(sender, rasa_url=stack.rasa_url, token=stack.api_token)
     assert stack.tracker(sender)["paused"] is False
     assert stack.rest(sender, "thanks", metadata=meta), "the assistant answers again"
+    before = len(sent_responses(stack, sender))
+    stack.rest(sender, "how do I change my PIN", metadata=meta)
+    after = sent_responses(stack, sender)[before:]
+    assert "utter_change_pin" in after and "utter_default" not in after, after
+    assert len(handoffs(stack, sender)) == 1, "no new handoff after the chat ended"
 
 
 def test_known_customer_is_recognised_from_the_website_login(stack: Stack) -> None:
