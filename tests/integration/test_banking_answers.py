@@ -16,14 +16,14 @@ pytestmark = pytest.mark.integration
 
 # (language, what the customer writes, the answer, facts the answer must carry: bank.yml
 # names in braces, or words of that language)
-# Still misread by the classifier (docs/measurements.md), not listed: "There is a payment of
-# £89.99 on my statement that I did not make" (read as an extra charge on the statement),
-# "how long does a transfer to a UK account take?" (balance not updated after a transfer),
-# "tap to pay doesn't work with my card anymore" (card not working).
+# Still misread by the classifier: see docs/measurements.md.
 QUESTIONS = [
     ("en", "I don't recognise a card payment to a shop I've never been to", "utter_card_payment_not_recognised",
      ["{phone_cards}", "Freeze"]),
     ("en", "someone got into my card details and is using them", "utter_compromised_card", ["{phone_cards}", "Freeze"]),
+    ("en", "someone got into my online banking", "utter_compromised_card", ["{phone_cards}"]),
+    ("en", "I think somebody hacked into my online banking", "utter_compromised_card", ["{phone_cards}"]),
+    ("fr", "quelqu'un a piraté mon appli bancaire", "utter_compromised_card", ["{phone_cards}"]),
     ("en", "theres a cash withdrawal on my account from an atm i've never been to",
      "utter_cash_withdrawal_not_recognised", ["{phone_cards}"]),
     ("en", "a direct debit came out that I never set up", "utter_direct_debit_payment_not_recognised",
@@ -33,6 +33,8 @@ QUESTIONS = [
     ("en", "my friend says the money I sent never arrived in her account", "utter_transfer_not_received_by_recipient", []),
     ("en", "what are your top up limits", "utter_top_up_limits", ["£10,000"]),
     ("en", "contactless isn't working on my card", "utter_contactless_not_working", []),
+    ("en", "tap to pay doesn't work with my card anymore", "utter_contactless_not_working", []),
+    ("en", "how long does a transfer to a UK account take?", "utter_transfer_timing", []),
     ("es", "me han cobrado algo que yo no he comprado", "utter_card_payment_not_recognised", ["{phone_cards}"]),
     ("es", "el cajero se ha quedado con mi tarjeta", "utter_card_swallowed", []),
     ("es", "cuanto tiempo tarda una transferencia internacional?", "utter_transfer_timing", []),
