@@ -23,11 +23,18 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.handoff.asks import ALSO_REQUESTED_KEY, DEFAULT_MIN_REST_WORDS, find_side_clauses
+from bot.handoff.asks import ALSO_REQUESTED_KEY, DEFAULT_MIN_REST_WORDS, find_side_clauses, requested_in
+from bot.handoff.routing import Request
 from bot.persona.cues import CUES_KEY
 
 
@@ -76,3 +83,72 @@ class RequestClauseRemover(GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         # Training examples carry no cues (the cue extractor skips them): nothing to split.
         return training_data
+
+
+# The intents that say a request in words, by what they ask for.
+REQUEST_INTENTS = {Request.phone_call: "request_phone_call", Request.person: "request_human"}
+DEFAULT_RANK = 3
+DEFAULT_MIN_CONFIDENCE = 0.15
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RequestTieBreaker(GraphComponent):
+    """Reads: the text, the persona cues and the intent ranking. Writes: the intent.
+
+    ``config.yml``, after the intent classifier and before the fallback classifier::
+
+        - name: bot.rasa.asks.RequestTieBreaker
+
+    "can you phone me about my card": the classifier hesitates between a lost phone (0.42)
+    and a request to be phoned (0.36); the words ask to be phoned, in a clause that is not
+    negated. When a message asks for a call or a person in so many words
+    (``bot.handoff.asks.requested_in``) and the matching request intent is among the top
+    ``rank`` intents with at least ``min_confidence``, that intent is chosen. A message
+    whose question was split from its request (``also_requested``) keeps its question.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"rank": DEFAULT_RANK, "min_confidence": DEFAULT_MIN_CONFIDENCE}
+
+    def __init__(self, rank: int = DEFAULT_RANK, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> None:
+        self.rank = rank
+        self.min_confidence = min_confidence
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RequestTieBreaker:
+        return cls(
+            int(config.get("rank", DEFAULT_RANK)),
+            float(config.get("min_confidence", DEFAULT_MIN_CONFIDENCE)),
+        )
+
+    def _break_tie(self, message: Message) -> None:
+        text, cues = message.get(TEXT), message.get(CUES_KEY)
+        if not isinstance(text, str) or not isinstance(cues, dict) or message.get(ALSO_REQUESTED_KEY):
+            return
+        asked = requested_in(text, cues.get("evidence") or {})
+        if asked is None:
+            return
+        wanted = REQUEST_INTENTS[asked]
+        ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if isinstance(r, dict)]
+        top = ranking[: self.rank]
+        chosen = next((r for r in top if r.get(INTENT_NAME_KEY) == wanted), None)
+        if chosen is None or float(chosen.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self.min_confidence:
+            return
+        if ranking and ranking[0] is chosen:
+            return
+        message.set(INTENT, dict(chosen), add_to_output=True)
+        message.set(
+            INTENT_RANKING_KEY, [chosen] + [r for r in ranking if r is not chosen], add_to_output=True
+        )
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._break_tie(message)
+        return messages

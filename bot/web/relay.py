@@ -18,6 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.core.bank import BankInfo
+from bot.core.limits import RateLimiter
 from bot.core.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,11 @@ RASA_TIMEOUT_SECONDS = 30
 _RASA_URL = web.AppKey("rasa_url", str)
 _PAGE = web.AppKey("page", str)
 _CLIENT = web.AppKey("client", aiohttp.ClientSession)
+_LIMITER = web.AppKey("limiter", RateLimiter)
+# Messages one address may send a minute (burst: capacity); Rasa exempts the relay's own
+# address from its per-address limit, so the relay limits its clients.
+PER_ADDRESS_PER_MINUTE = 120
+PER_ADDRESS_CAPACITY = 60
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -64,6 +70,11 @@ async def _index(request: web.Request) -> web.Response:
 
 
 async def _message(request: web.Request) -> web.Response:
+    verdict = request.app[_LIMITER].check(request.remote or "unknown")
+    if not verdict.allowed:
+        response = _error(429, "too many messages; try again shortly")
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
     try:
         body = await request.json()
     except (ValueError, RecursionError):  # not JSON, or nested too deep to read
@@ -119,6 +130,7 @@ def create_app(*, rasa_url: str, bank: BankInfo, page: Path = DEFAULT_PAGE) -> w
     app = web.Application(client_max_size=64 * 1024)
     app[_RASA_URL] = rasa_url
     app[_PAGE] = text
+    app[_LIMITER] = RateLimiter(per_minute=PER_ADDRESS_PER_MINUTE, capacity=PER_ADDRESS_CAPACITY)
     app.cleanup_ctx.append(_client_ctx)
     app.router.add_get("/", _index)
     app.router.add_post("/api/message", _message)

@@ -93,3 +93,37 @@ def test_frustration_and_urgency_stay_with_the_question(extractor: CueExtractor,
 )
 def test_dont_know(text: str, expected: bool) -> None:
     assert says_dont_know(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "chosen"),
+    [
+        ("can you phone me about my card", [("lost_or_stolen_phone", 0.42), ("request_phone_call", 0.36)],
+         "request_phone_call"),
+        ("I lost my phone", [("lost_or_stolen_phone", 0.9), ("request_phone_call", 0.05)], "lost_or_stolen_phone"),
+        ("No need to call me, how do I change my PIN", [("change_pin", 0.4), ("request_phone_call", 0.35)],
+         "change_pin"),
+        ("can you phone me about my card", [("lost_or_stolen_phone", 0.8), ("card_arrival", 0.1),
+                                            ("country_support", 0.05), ("request_phone_call", 0.04)],
+         "lost_or_stolen_phone"),
+    ],
+)  # fmt: skip
+def test_words_asking_to_be_phoned_break_a_tie_with_the_request_intent(
+    extractor: CueExtractor, text: str, ranking: list[tuple[str, float]], chosen: str
+) -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.persona.cues import CUES_KEY
+    from bot.rasa.asks import RequestTieBreaker
+
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+            "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+            CUES_KEY: extractor.extract(text).to_dict(),
+        }
+    )
+    RequestTieBreaker().process([message])
+    assert message.get("intent")["name"] == chosen
+    assert message.get("intent_ranking")[0]["name"] == chosen

@@ -99,3 +99,18 @@ async def test_the_tracker_store_saves_no_card_data(tmp_path: Path, rasa_domain:
     assert stored.get_slot("callback_number") == "[card number removed]"
     await store.save(stored)  # saving again adds nothing and keeps it clean
     assert len(list(sqlite3.connect(db).execute("select id from events"))) == 2
+
+
+async def test_the_web_relay_limits_each_address(bank: object) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.web.relay import PER_ADDRESS_CAPACITY, create_app
+
+    app = create_app(rasa_url="http://127.0.0.1:9", bank=bank)  # type: ignore[arg-type]
+    async with TestClient(TestServer(app)) as client:
+        statuses = [
+            (await client.post("/api/message", data=b"[]")).status for _ in range(PER_ADDRESS_CAPACITY)
+        ]
+        assert set(statuses) == {400}, "bad bodies are refused, and counted"
+        limited = await client.post("/api/message", data=b"[]")
+        assert limited.status == 429 and int(limited.headers["Retry-After"]) >= 1
