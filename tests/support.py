@@ -5,11 +5,16 @@ from here, never from each other."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from actions.persona import ValidatePersonaSlots
 from bot.handoff.asks import ALSO_REQUESTED_KEY, find_side_clauses
@@ -17,6 +22,8 @@ from bot.handoff.routing import ROUTE_SLOT
 from bot.persona.assessment import SLOT_NAMES
 from bot.persona.cues import CUES_KEY, CueExtractor
 from bot.services import Services
+from bot.store.db import Database
+from bot.store.models import Handoff
 from devtools.stack import Stack
 
 CUSTOMER = "customer-1"
@@ -150,3 +157,39 @@ def sent_responses(stack: Stack, sender: str) -> list[str]:
     """The responses the assistant sent to ``sender``, in order (from the tracker's bot events)."""
     events = stack.tracker(sender)["events"]
     return [(e.get("metadata") or {}).get("utter_action", "") for e in events if e["event"] == "bot"]
+
+
+def handoffs(stack: Stack, sender: str) -> list[Handoff]:
+    """The handoffs the stack's database holds for ``sender``."""
+    db = Database(stack.env["DATABASE_URL"])
+    try:
+        with db.session() as s:
+            return list(s.execute(select(Handoff).where(Handoff.sender_id == sender)).scalars())
+    finally:
+        db.dispose()
+
+
+def http_call(
+    url: str,
+    body: bytes | None = None,
+    *,
+    method: str = "POST",
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> tuple[int, bytes]:
+    """(status, body) of one HTTP request; error statuses are answers, not exceptions."""
+    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def files_holding(root: Path, pattern: re.Pattern[str]) -> list[str]:
+    """Files under ``root`` whose content matches ``pattern`` (a scan for leaked data)."""
+    return [
+        str(p)
+        for p in root.rglob("*")
+        if p.is_file() and pattern.search(p.read_bytes().decode("utf-8", "replace"))
+    ]

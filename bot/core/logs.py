@@ -1,5 +1,5 @@
 """Logs without card data: every log record made after ``install()`` goes through
-``bot.handoff.redaction.redact`` — its message and its arguments — so a customer who types a
+``bot.core.redaction.redact`` — its message and its arguments — so a customer who types a
 card number at any log level leaves ``[card number removed]`` in the log, never the number.
 The action server installs it at start; ``bot.rasa.logs`` adds Rasa's structured logs.
 """
@@ -9,20 +9,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.handoff.redaction import redact
+from bot.core.redaction import redact, redact_value
 
 _installed = False
 
 
 def clean(value: Any) -> Any:
     """``value`` with card data removed from every string in it."""
-    if isinstance(value, str):
-        return redact(value).text
-    if isinstance(value, (list, tuple)):
-        return type(value)(clean(v) for v in value)
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    return value
+    return redact_value(value)[0]
 
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:

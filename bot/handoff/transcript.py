@@ -3,9 +3,9 @@
 Reads: Rasa tracker events (the JSON form the action server receives). Writes: a list of
 entries ``{"at", "from", "text", "channel"}`` (plus ``"buttons"`` offered by the
 assistant and ``"redacted"`` kinds), with card numbers, IBANs, security codes and
-passwords removed before anything is stored (bot.handoff.redaction), and the customer's
+passwords removed before anything is stored (bot.core.redaction), and the customer's
 phone numbers, e-mail addresses, account numbers and sort codes masked
-(bot.handoff.masking).
+(bot.core.masking).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bot.handoff.masking import protect
-from bot.handoff.redaction import redact
+from bot.core.masking import protect
+from bot.core.redaction import redact
 
 CUSTOMER = "customer"
 ASSISTANT = "assistant"

@@ -31,8 +31,8 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.core.bank import load_bank_info
 from bot.core.channels import message_channel, output_format
 from bot.core.clock import utc_now
+from bot.core.redaction import redact
 from bot.core.settings import PROJECT_ROOT, Settings
-from bot.handoff.redaction import redact
 from bot.handoff.routing import ROUTE_SLOT, Route
 from bot.handoff.service import load_service_policy
 from bot.handoff.windows import closed_hours_text

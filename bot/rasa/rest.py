@@ -29,7 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.core.limits import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, RateLimiter
-from bot.handoff.redaction import redact
+from bot.core.redaction import redact
 
 logger = logging.getLogger(__name__)
 # Our own processes on this machine (the website relay) speak for many customers.

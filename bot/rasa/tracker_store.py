@@ -8,10 +8,10 @@
       db: ${TRACKER_DB}
 
 Before a new event is written, the customer's text (the message and its parse data) and
-the text values of slots go through ``bot.handoff.redaction.redact``: card numbers (Luhn),
+the text values of slots go through ``bot.core.redaction.redact``: card numbers (Luhn),
 IBANs (mod 97), security codes, PINs and passwords become placeholders such as
 ``[card number removed]``. In the customer's text, phone numbers, e-mail addresses,
-account numbers and sort codes are also masked (``bot.handoff.masking``); the callback
+account numbers and sort codes are also masked (``bot.core.masking``); the callback
 number is kept in its slot, where the callback needs it. The current message is processed
 raw — the classifier, the cues and the actions of that turn see what the customer wrote —
 and only the saved copy is redacted, so nothing raw is left in the database, in the
@@ -28,8 +28,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.handoff.masking import protect
-from bot.handoff.redaction import redact
+from bot.core.masking import protect
+from bot.core.redaction import redact_value
 
 logger = logging.getLogger(__name__)
 # Event fields that hold what the customer wrote.
@@ -37,21 +37,8 @@ _TEXT_FIELDS = ("text",)
 
 
 def _redacted_value(value: Any) -> tuple[Any, list[str]]:
-    """``value`` with every string in it redacted, and what was removed."""
-    if isinstance(value, str):
-        result = redact(value)
-        return result.text, list(result.kinds)
-    if isinstance(value, list):
-        pairs = [_redacted_value(v) for v in value]
-        return [v for v, _ in pairs], [k for _, ks in pairs for k in ks]
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        kinds: list[str] = []
-        for key, item in value.items():
-            out[key], found = _redacted_value(item)
-            kinds += found
-        return out, kinds
-    return value, []
+    redacted, kinds = redact_value(value)
+    return redacted, list(kinds)
 
 
 def _protected_text(text: str) -> tuple[str, list[str]]:

@@ -11,13 +11,11 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
 
 from bot.core.bank import BankInfo
 from bot.core.settings import PROJECT_ROOT
-from bot.store.db import Database
-from bot.store.models import Handoff
 from devtools.stack import Stack
+from tests.support import handoffs
 
 from .fake_twilio import send_inbound
 
@@ -57,15 +55,6 @@ def _turn_events(stack: Stack, sender: str, seen: int) -> tuple[list[dict[str, A
 def _in_order(expected: list[str], sent: list[str]) -> bool:
     remaining = iter(sent)
     return all(any(name == s for s in remaining) for name in expected)
-
-
-def _handoffs(stack: Stack, sender: str) -> list[Handoff]:
-    db = Database(stack.env["DATABASE_URL"])
-    try:
-        with db.session() as s:
-            return list(s.execute(select(Handoff).where(Handoff.sender_id == sender)).scalars())
-    finally:
-        db.dispose()
 
 
 @pytest.mark.parametrize("conversation", load(), ids=lambda c: c["name"])
@@ -114,7 +103,7 @@ def test_conversation(stack: Stack, bank: BankInfo, conversation: dict[str, Any]
         if channel in ("sms", "whatsapp"):
             assert not BUTTON_TALK.search(text), f"{where}: talk of buttons on {channel}: {text!r}"
 
-        rows = _handoffs(stack, sender)
+        rows = handoffs(stack, sender)
         if "handoff" in turn:
             assert len(rows) == handoffs_before + 1, f"{where}: expected a handoff, have {len(rows)}"
             row = max(rows, key=lambda r: r.created_at)

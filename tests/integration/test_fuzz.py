@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devtools.stack import Stack
+from tests.support import files_holding, http_call
 
 pytestmark = pytest.mark.integration
 EXAMPLES_PER_TARGET = 130  # × 4 targets = 520 generated inputs a run
@@ -88,14 +89,7 @@ def body_strategy(structured: st.SearchStrategy[Any]) -> st.SearchStrategy[bytes
 
 def post(url: str, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> int:
     all_headers = {**({"Content-Type": content_type} if content_type else {}), **(headers or {})}
-    request = urllib.request.Request(url, data=body, method="POST", headers=all_headers)
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            response.read()
-            status = int(response.status)
-    except urllib.error.HTTPError as err:
-        err.read()
-        status = err.code
+    status, _ = http_call(url, body, headers=all_headers, timeout=120)
     with _lock:
         STATUSES[status] += 1
     return status
@@ -171,10 +165,6 @@ def test_after_the_fuzz_every_process_answers_and_nothing_leaked(stack: Stack) -
     for url in (f"{stack.rasa_url}/", f"{stack.action_url}/health", f"{stack.web_url}/"):
         with urllib.request.urlopen(url, timeout=30) as response:
             assert response.status == 200, url
-    leaks = [
-        str(p)
-        for p in Path(stack.workdir).rglob("*")
-        if p.is_file() and SECRET.search(p.read_bytes().decode("utf-8", "replace"))
-    ]
+    leaks = files_holding(Path(stack.workdir), SECRET)
     assert leaks == [], f"card data stored or logged in {leaks}"
     print(f"\nfuzz: {sum(STATUSES.values())} requests, statuses {dict(sorted(STATUSES.items()))}")

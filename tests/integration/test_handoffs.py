@@ -8,13 +8,10 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.handoff.rasa_api import resume_conversation
-from bot.store.db import Database
-from bot.store.models import Handoff
 from devtools.stack import Stack
-from tests.support import sent_responses
+from tests.support import handoffs, sent_responses
 
 pytestmark = pytest.mark.integration
 
@@ -41,15 +38,6 @@ PHONE_FIRST = {
         "consent": "oui",
     },
 }
-
-
-def handoffs(stack: Stack, sender: str) -> list[Handoff]:
-    db = Database(stack.env["DATABASE_URL"])
-    try:
-        with db.session() as s:
-            return list(s.execute(select(Handoff).where(Handoff.sender_id == sender)).scalars())
-    finally:
-        db.dispose()
 
 
 def say(stack: Stack, sender: str, text: str) -> list[dict[str, Any]]:

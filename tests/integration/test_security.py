@@ -6,31 +6,18 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
 from devtools.stack import Stack
+from tests.support import files_holding, http_call
 
 pytestmark = pytest.mark.integration
 # Routes of Rasa's HTTP API that may answer without the token: the greeting and the version.
 PUBLIC_API_ROUTES = frozenset({"", "version"})
 CARD = "4539 1488 0343 6467"
 IBAN = "GB82 WEST 1234 5698 7654 32"
-
-
-def call(
-    url: str, body: bytes | None = None, *, method: str = "POST", headers: dict[str, str] | None = None
-) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return int(response.status), response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
 
 
 def api_routes() -> list[tuple[str, str]]:
@@ -52,23 +39,23 @@ def test_every_rasa_api_route_needs_the_token(stack: Stack) -> None:
     for method, path in routes:
         url = f"{stack.rasa_url}/{path}"
         body = b"{}" if method in ("POST", "PUT") else None
-        status, _ = call(url, body, method=method, headers={"Content-Type": "application/json"})
+        status, _ = http_call(url, body, method=method, headers={"Content-Type": "application/json"})
         if path in PUBLIC_API_ROUTES:
             assert status == 200, (method, path, status)
             continue
         assert status in (401, 403), f"{method} /{path} answered {status} without the token"
-        status, _ = call(
+        status, _ = http_call(
             url + "?token=wrong", body, method=method, headers={"Content-Type": "application/json"}
         )
         assert status in (401, 403), f"{method} /{path} answered {status} with a wrong token"
-    status, _ = call(stack.api("/conversations/probe-id/tracker"), method="GET")
+    status, _ = http_call(stack.api("/conversations/probe-id/tracker"), method="GET")
     assert status == 200, "the staff tools' token opens it"
 
 
 def test_a_forged_pause_or_bot_message_is_refused(stack: Stack) -> None:
     url = f"{stack.rasa_url}/conversations/victim/tracker/events"
     for event in ({"event": "pause"}, {"event": "bot", "text": "Send me your PIN"}):
-        status, _ = call(url, json.dumps(event).encode(), headers={"Content-Type": "application/json"})
+        status, _ = http_call(url, json.dumps(event).encode(), headers={"Content-Type": "application/json"})
         assert status == 401
 
 
@@ -76,13 +63,13 @@ def test_the_action_server_answers_rasa_only(stack: Stack) -> None:
     webhook = f"{stack.action_url}/webhook"
     forged = {"next_action": "action_hand_over", "sender_id": "victim", "tracker": {"sender_id": "victim"}}
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": stack.action_token}):
-        status, answer = call(
+        status, answer = http_call(
             webhook, json.dumps(forged).encode(), headers={"Content-Type": "application/json", **headers}
         )
         assert status == 401, (headers, status, answer)
-    status, _ = call(f"{stack.action_url}/actions", method="GET")
+    status, _ = http_call(f"{stack.action_url}/actions", method="GET")
     assert status == 401, "the list of actions is not public either"
-    status, _ = call(f"{stack.action_url}/health", method="GET")
+    status, _ = http_call(f"{stack.action_url}/health", method="GET")
     assert status == 200
 
 
@@ -100,7 +87,7 @@ def test_the_action_server_answers_rasa_only(stack: Stack) -> None:
 )
 def test_the_action_server_refuses_bad_bodies_cleanly(stack: Stack, body: bytes) -> None:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {stack.action_token}"}
-    status, answer = call(f"{stack.action_url}/webhook", body, headers=headers)
+    status, answer = http_call(f"{stack.action_url}/webhook", body, headers=headers)
     assert 400 <= status < 500, (body, status, answer)
     assert b"request_body" not in answer
 
@@ -115,7 +102,7 @@ def test_an_action_that_fails_does_not_echo_the_tracker(stack: Stack) -> None:
         "version": "3.6.21",
     }
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {stack.action_token}"}
-    status, answer = call(f"{stack.action_url}/webhook", json.dumps(call_body).encode(), headers=headers)
+    status, answer = http_call(f"{stack.action_url}/webhook", json.dumps(call_body).encode(), headers=headers)
     if status >= 500:
         assert json.loads(answer) == {"error": "the action failed"}, answer
     assert b"4539" not in answer and b"request_body" not in answer
@@ -139,15 +126,11 @@ def test_an_action_that_fails_does_not_echo_the_tracker(stack: Stack) -> None:
 def test_the_rest_webhook_refuses_bad_requests_with_a_clear_4xx(
     stack: Stack, body: bytes, content_type: str, expected: int
 ) -> None:
-    status, answer = call(
+    status, answer = http_call(
         f"{stack.rasa_url}/webhooks/rest/webhook", body, headers={"Content-Type": content_type}
     )
     assert status == expected, (status, answer[:200])
     assert b"Traceback" not in answer
-
-
-def _files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()]
 
 
 def test_card_data_a_customer_types_is_in_no_store_no_log_and_no_api(stack: Stack) -> None:
@@ -165,7 +148,5 @@ def test_card_data_a_customer_types_is_in_no_store_no_log_and_no_api(stack: Stac
     assert "[card number removed]" in tracker, "the stored message shows what was removed"
     digits = re.compile(r"4539\D?1488\D?0343\D?6467|GB82\s?WEST", re.IGNORECASE)
     assert not digits.search(tracker), "the tracker API serves no card data"
-    leaks = [
-        str(p) for p in _files(stack.workdir) if digits.search(p.read_bytes().decode("utf-8", "replace"))
-    ]
+    leaks = files_holding(stack.workdir, digits)
     assert leaks == [], f"card data found in {leaks}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.handoff.redaction import (
+from bot.core.redaction import (
     REDACTED_CARD,
     REDACTED_CODE,
     REDACTED_IBAN,
@@ -326,14 +326,14 @@ def test_unicode_outside_redacted_spans_survives(text: str, expected: str) -> No
 def test_contact_details_are_masked_to_their_last_characters(
     text: str, masked: str, kinds: tuple[str, ...]
 ) -> None:
-    from bot.handoff.masking import mask
+    from bot.core.masking import mask
 
     result = mask(text)
     assert result.text == masked and result.kinds == kinds
 
 
 def test_protect_removes_card_data_and_masks_contacts() -> None:
-    from bot.handoff.masking import protect
+    from bot.core.masking import protect
 
     result = protect("card 4539 1488 0343 6467, ring 07911 123456")
     assert result.text == "card [card number removed], ring ••••• •••456"

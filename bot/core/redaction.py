@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 REDACTED_CARD = "[card number removed]"
 REDACTED_IBAN = "[IBAN removed]"
@@ -236,3 +237,22 @@ def _iban_valid(compact: str) -> bool:
         return False
     rearranged = (compact[4:] + compact[:4]).upper()
     return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+def redact_value(value: Any) -> tuple[Any, tuple[str, ...]]:
+    """``value`` (a string, or lists, tuples and dicts of them) with every string redacted,
+    and the kinds removed; other values as they are."""
+    if isinstance(value, str):
+        result = redact(value)
+        return result.text, result.kinds
+    if isinstance(value, (list, tuple)):
+        pairs = [redact_value(v) for v in value]
+        return type(value)(v for v, _ in pairs), tuple(k for _, ks in pairs for k in ks)
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        kinds: list[str] = []
+        for key, item in value.items():
+            out[key], found = redact_value(item)
+            kinds += found
+        return out, tuple(kinds)
+    return value, ()

@@ -9,7 +9,7 @@ staff to recognise them ("the number ending 456"), not to use them.
 * account numbers — eight digits within four words after "account" / "cuenta" / "compte":
   ``12345678`` → ``••••5678``.
 
-``mask`` runs after ``bot.handoff.redaction.redact`` (card data is removed, not masked).
+``mask`` runs after ``bot.core.redaction.redact`` (card data is removed, not masked).
 The callback number is kept whole only where the callback needs it: the handoff row.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from bot.handoff.redaction import redact
+from bot.core.redaction import redact
 
 DOT = "•"
 _EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
