@@ -161,7 +161,12 @@ def sent_responses(stack: Stack, sender: str) -> list[str]:
 
 def handoffs(stack: Stack, sender: str) -> list[Handoff]:
     """The handoffs the stack's database holds for ``sender``."""
-    db = Database(stack.env["DATABASE_URL"])
+    return handoffs_in(stack.env["DATABASE_URL"], sender)
+
+
+def handoffs_in(database_url: str, sender: str) -> list[Handoff]:
+    """The handoffs the database at ``database_url`` holds for ``sender``."""
+    db = Database(database_url)
     try:
         with db.session() as s:
             return list(s.execute(select(Handoff).where(Handoff.sender_id == sender)).scalars())

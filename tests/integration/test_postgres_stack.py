@@ -13,14 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from bot.core.settings import PROJECT_ROOT
-from bot.store.db import Database
-from bot.store.models import Handoff
 from devtools.postgres import PostgresServer, PostgresUnavailable, start_postgres
 from devtools.stack import Stack, StackError
-from tests.support import sent_responses
+from tests.support import handoffs_in, sent_responses
 
 pytestmark = pytest.mark.integration
 
@@ -41,15 +39,6 @@ def plugin_postgres() -> Iterator[PostgresServer]:
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def rows(url: str, sender: str) -> list[Handoff]:
-    db = Database(url)
-    try:
-        with db.session() as s:
-            return list(s.execute(select(Handoff).where(Handoff.sender_id == sender)).scalars())
-    finally:
-        db.dispose()
 
 
 def test_postgres_tracker_store_and_a_database_outage_lose_nothing(
@@ -91,7 +80,7 @@ def test_postgres_tracker_store_and_a_database_outage_lose_nothing(
         window = stack.rest(booked, "07911 123456", metadata={"channel": "socketio"})
         stack.rest(booked, window[-1]["buttons"][0]["payload"], metadata={"channel": "socketio"})
         stack.rest(booked, "yes", metadata={"channel": "socketio"})
-        [row] = rows(plugin_postgres.url, booked)
+        [row] = handoffs_in(plugin_postgres.url, booked)
         assert row.kind.value == "callback" and row.callback_number == "+447911123456"
         engine = create_engine(tracker_url, future=True)
         with engine.connect() as conn:
@@ -130,7 +119,7 @@ def test_postgres_tracker_store_and_a_database_outage_lose_nothing(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 imported" in done.stdout
-    [row] = rows(recovered_url, stranded)
+    [row] = handoffs_in(recovered_url, stranded)
     assert row.reference == reference and row.kind.value == "live_chat"
     customer_lines = [e["text"] for e in row.transcript if e["from"] == "customer"]
     assert customer_lines[-1] == "can i talk to a human pls"
