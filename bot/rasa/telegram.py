@@ -1,0 +1,721 @@
+"""Telegram channel with a verified webhook, spoken to over the Bot API with aiohttp.
+
+``credentials.yml`` (list it only when Telegram is configured: Rasa refuses to start when
+a ``${VAR}`` in the file is not set)::
+
+    bot.rasa.telegram.PersonaTelegramInput:
+      access_token: ${TELEGRAM_TOKEN}            # from @BotFather
+      verify: ${TELEGRAM_BOT_NAME}               # the bot's username (optional)
+      webhook_url: ${TELEGRAM_WEBHOOK_URL}       # https://…/webhooks/telegram/webhook
+      secret_token: ${TELEGRAM_SECRET_TOKEN}     # 1-256 of A-Z a-z 0-9 _ -
+      per_minute: 60                             # messages one chat may send a minute
+      capacity: 20                               # (burst)
+
+Differences from Rasa's ``telegram`` channel (same webhook: ``/webhooks/telegram/webhook``):
+
+- Every update must carry ``X-Telegram-Bot-Api-Secret-Token`` equal to ``secret_token``
+  (compared in constant time); without it, or with another, the answer is a 403 and
+  nothing reaches the assistant. ``getMe`` is never called.
+- ``setWebhook`` (``url``, ``secret_token``, ``allowed_updates``) is called once when the
+  server starts; a failure is logged (``telegram.set_webhook_failed``) and Rasa keeps
+  running. A missing or empty ``access_token`` or ``secret_token`` stops the start.
+- A body that is not a Telegram Update gets a 400. Everything else gets a 200, since
+  Telegram repeats any other answer: updates the assistant does not serve (edited
+  messages, channel posts, group chats) are logged and dropped, a non-text message
+  (sticker, photo, voice) is answered with a short note, a repeated ``update_id`` is
+  handled once, a message over ``MAX_MESSAGE_CHARS`` or a chat over its rate limit gets a
+  polite refusal.
+- Text messages from private chats reach the assistant with the chat id as sender id
+  (the Telegram user id in a private chat, which is how ``bot.core.channels`` recognises
+  the customer) and metadata ``{"channel": "telegram", "telegram_user_id": …,
+  "language_code": …}``. ``/start`` is the greeting; other typed commands lose their
+  slash, so a customer cannot type intents (``/affirm``) at the assistant.
+- Buttons are inline keyboards whose ``callback_data`` is short (``b:<index>:<digest of
+  the payload>``, within Telegram's 64 bytes): a press is mapped back to the payload of
+  that button in the assistant's latest turn (from the tracker), answered with
+  ``answerCallbackQuery`` and its keyboard removed. A button of an earlier turn is
+  refused with a note instead of sending a payload meant for another question.
+- Answers are split at 4,096 characters on paragraph boundaries. A failed call is
+  retried once when the failure is passing (no answer, HTTP 5xx, 429 after Telegram's
+  ``retry_after``), then logged with Telegram's description — never the text; the
+  output channel for pushes (``get_output_channel()``, which works outside a webhook
+  request) then raises ``TelegramApiError``, so the sender knows.
+- ``TELEGRAM_API_BASE`` (optional) points the client at another base URL than
+  ``https://api.telegram.org`` (a local Bot API server, a proxy, or a fake in tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import os
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.exceptions import RasaException
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.core.limits import MAX_MESSAGE_CHARS, RateLimiter
+from bot.wording.formatting import split_text
+
+logger = logging.getLogger(__name__)
+
+TELEGRAM_API = "https://api.telegram.org"
+API_BASE_ENV = "TELEGRAM_API_BASE"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+ALLOWED_UPDATES = ("message", "callback_query")
+# Telegram's limit for one message, counted in UTF-16 code units as Telegram counts.
+MAX_TEXT_UNITS = 4096
+DEFAULT_PER_MINUTE = 60
+DEFAULT_CAPACITY = 20
+DEFAULT_TIMEOUT = 15.0  # seconds for one Bot API call
+DEFAULT_RETRY_DELAY = 1.0  # seconds before retrying a call that failed in passing
+DEFAULT_MAX_RETRY_AFTER = 30  # the longest a 429's retry_after is waited for
+DEFAULT_REMEMBERED_UPDATES = 10_000
+GREETING = "/greet"
+
+_TOKEN = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_CALLBACK_DATA = re.compile(r"^b:([0-9]{1,3}):([0-9a-f]{8})$")
+
+# Notes the channel itself sends, in the assistant's languages (English for the others).
+NOTICES: dict[str, dict[str, str]] = {
+    "not_text": {
+        "en": "Sorry, I can only read text messages. Please type your question.",
+        "es": "Lo siento, solo puedo leer mensajes de texto. Escriba su pregunta, por favor.",
+        "fr": "Désolé, je ne peux lire que des messages texte. Merci d'écrire votre question.",
+    },
+    "too_long": {
+        "en": f"Sorry, that message is too long for me (over {MAX_MESSAGE_CHARS:,} characters). "
+        "Could you send a shorter one?",
+        "es": f"Lo siento, ese mensaje es demasiado largo (más de {MAX_MESSAGE_CHARS} caracteres). "
+        "¿Podría enviar uno más corto?",
+        "fr": f"Désolé, ce message est trop long (plus de {MAX_MESSAGE_CHARS} caractères). "
+        "Pourriez-vous en envoyer un plus court ?",
+    },
+    "slow_down": {
+        "en": "You are sending messages faster than I can answer. Please wait a moment, then try again.",
+        "es": "Está enviando mensajes más rápido de lo que puedo responder. "
+        "Espere un momento y vuelva a intentarlo.",
+        "fr": "Vous envoyez des messages plus vite que je ne peux répondre. "
+        "Patientez un instant, puis réessayez.",
+    },
+    "expired": {
+        "en": "That option is no longer available. Please type your answer.",
+        "es": "Esa opción ya no está disponible. Escriba su respuesta, por favor.",
+        "fr": "Cette option n'est plus disponible. Merci d'écrire votre réponse.",
+    },
+    "failed": {
+        "en": "Sorry, something went wrong on our side. Please try again in a moment.",
+        "es": "Lo siento, algo ha fallado por nuestra parte. Inténtelo de nuevo en un momento.",
+        "fr": "Désolé, un problème est survenu de notre côté. Réessayez dans un instant.",
+    },
+}
+
+
+class TelegramConfigError(RasaException):
+    """The channel's credentials cannot work; Rasa does not start."""
+
+
+class TelegramApiError(Exception):
+    """A Bot API call that did not succeed: no answer, or ``ok: false``.
+
+    Attributes:
+        method: the Bot API method.
+        status: the HTTP status, None when there was no answer.
+        description: Telegram's description, or what went wrong (never the token).
+        retry_after: seconds Telegram asks to wait (429), if it said.
+    """
+
+    def __init__(self, method: str, status: int | None, description: str, retry_after: int | None = None):
+        super().__init__(f"{method}: {status or 'no answer'} {description}")
+        self.method = method
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+    @property
+    def passing(self) -> bool:
+        """Worth one retry: no answer, Telegram's own trouble, or too many requests."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
+class BotApi:
+    """Calls to ``<base>/bot<token>/<method>`` with a JSON body; ``result`` or ``TelegramApiError``.
+
+    A session per call keeps it usable from any event loop (webhook requests, pushes
+    from other code) with nothing to close.
+    """
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base: str = TELEGRAM_API,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
+        max_retry_after: int = DEFAULT_MAX_RETRY_AFTER,
+    ) -> None:
+        self._token = token
+        self.base = base.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.retry_delay = retry_delay
+        self.max_retry_after = max_retry_after
+
+    async def call(self, method: str, params: Mapping[str, Any]) -> Any:
+        """``method``'s result; a failure in passing is retried once."""
+        try:
+            return await self._call_once(method, params)
+        except TelegramApiError as error:
+            if not error.passing:
+                raise
+            wait = self.retry_delay
+            if error.retry_after is not None:
+                wait = min(float(error.retry_after), float(self.max_retry_after))
+            logger.warning(
+                "telegram.api_retry method=%s status=%s wait=%.1fs cause=%s",
+                method,
+                error.status,
+                wait,
+                error.description,
+            )
+            await asyncio.sleep(wait)
+            return await self._call_once(method, params)
+
+    async def _call_once(self, method: str, params: Mapping[str, Any]) -> Any:
+        url = f"{self.base}/bot{self._token}/{method}"
+        try:
+            async with aiohttp.ClientSession(timeout=self.timeout) as session:
+                async with session.post(url, json=dict(params)) as resp:
+                    status = resp.status
+                    try:
+                        body = await resp.json(content_type=None)
+                    except ValueError:
+                        body = None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            cause = f"{type(exc).__name__}: {exc}".replace(self._token, "<token>")
+            raise TelegramApiError(method, None, cause) from None
+        if isinstance(body, dict) and body.get("ok") is True:
+            return body.get("result")
+        if not isinstance(body, dict):
+            raise TelegramApiError(method, status, f"HTTP {status} without a Bot API answer")
+        parameters = body.get("parameters")
+        retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
+        raise TelegramApiError(
+            method,
+            status,
+            str(body.get("description") or f"HTTP {status}"),
+            retry_after if isinstance(retry_after, int) else None,
+        )
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def message_parts(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
+    """``text`` as few messages of at most ``limit`` units as whole paragraphs allow.
+
+    Paragraphs (separated by a blank line) are kept whole and together while they fit; a
+    paragraph longer than ``limit`` is split on sentences, then words.
+    """
+    pieces: list[str] = []
+    for paragraph in (p.strip() for p in text.split("\n\n")):
+        if not paragraph:
+            continue
+        if _utf16_units(paragraph) <= limit:
+            pieces.append(paragraph)
+            continue
+        for part in split_text(paragraph, limit):
+            # split_text counts characters; emoji outside the BMP count twice for Telegram.
+            pieces += [part] if _utf16_units(part) <= limit else split_text(part, limit // 2)
+    parts: list[str] = []
+    for piece in pieces:
+        joined = f"{parts[-1]}\n\n{piece}" if parts else piece
+        if parts and _utf16_units(joined) <= limit:
+            parts[-1] = joined
+        else:
+            parts.append(piece)
+    return parts
+
+
+def _digest(payload: Any) -> str:
+    return hashlib.sha256(str(payload).encode()).hexdigest()[:8]
+
+
+def callback_data(index: int, payload: Any) -> str:
+    """What a button carries: its index and a digest of its payload (under 64 bytes)."""
+    return f"b:{index}:{_digest(payload)}"
+
+
+def inline_keyboard(buttons: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Rasa buttons as an inline keyboard, one button a row."""
+    rows: list[list[dict[str, str]]] = []
+    for index, button in enumerate(buttons):
+        title = str(button.get("title") or button.get("payload") or "…")
+        payload = button.get("payload")
+        if button.get("type") == "web_url" and isinstance(payload, str):
+            rows.append([{"text": title, "url": payload}])
+        else:
+            rows.append([{"text": title, "callback_data": callback_data(index, payload)}])
+    return {"inline_keyboard": rows}
+
+
+def _chat_id(recipient_id: str) -> int | str:
+    try:
+        return int(recipient_id)
+    except ValueError:
+        return recipient_id
+
+
+class TelegramOutput(OutputChannel):
+    """Sends the assistant's messages with ``sendMessage``.
+
+    Failures are logged and kept in ``errors``; with ``raise_errors`` a message that could
+    not be sent also raises ``TelegramApiError`` (for code that pushes a message and must
+    know it was not delivered). Inside a webhook turn nothing raises: a failed send must
+    not stop the assistant from saving the turn.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    def __init__(self, api: BotApi, *, raise_errors: bool = False) -> None:
+        self.api = api
+        self.raise_errors = raise_errors
+        self.errors: list[TelegramApiError] = []
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._send(recipient_id, text, [])
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self._send(recipient_id, text, [b for b in buttons if isinstance(b, dict)])
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        logger.warning("telegram.custom_not_sent chat=%s keys=%s", recipient_id, sorted(json_message))
+
+    async def answer_callback(self, callback_query_id: str, text: str | None = None) -> bool:
+        """Stop the spinner on a pressed button; ``text`` shows as a short notice."""
+        params: dict[str, Any] = {"callback_query_id": callback_query_id}
+        if text:
+            params["text"] = text
+        return await self._call("answerCallbackQuery", params, chat=None) is not None
+
+    async def remove_keyboard(self, chat_id: str, message_id: int) -> bool:
+        """Take the buttons off a message, so they are not pressed twice."""
+        params: dict[str, Any] = {
+            "chat_id": _chat_id(chat_id),
+            "message_id": message_id,
+            "reply_markup": {"inline_keyboard": []},
+        }
+        return await self._call("editMessageReplyMarkup", params, chat=chat_id) is not None
+
+    async def _send(self, recipient_id: str, text: str, buttons: list[dict[str, Any]]) -> None:
+        parts = message_parts(text or "")
+        if not parts:
+            logger.warning("telegram.empty_message chat=%s buttons=%d", recipient_id, len(buttons))
+            return
+        for number, part in enumerate(parts, start=1):
+            params: dict[str, Any] = {"chat_id": _chat_id(recipient_id), "text": part}
+            if buttons and number == len(parts):
+                params["reply_markup"] = inline_keyboard(buttons)
+            if await self._call("sendMessage", params, chat=recipient_id) is None:
+                if self.raise_errors:
+                    raise self.errors[-1]
+                return  # the rest would make no sense without this part
+
+    async def _call(self, method: str, params: Mapping[str, Any], *, chat: str | None) -> Any:
+        """The method's result, or None after logging why it failed (without any text)."""
+        try:
+            result = await self.api.call(method, params)
+        except TelegramApiError as error:
+            self.errors.append(error)
+            logger.error(
+                "telegram.call_failed method=%s chat=%s status=%s description=%s",
+                method,
+                chat,
+                error.status,
+                error.description,
+            )
+            return None
+        return True if result is None else result
+
+
+@dataclass(frozen=True)
+class TelegramUpdate:
+    """What the channel reads from a Telegram Update.
+
+    ``kind`` is the Update's field that carries it (``message``, ``callback_query``,
+    ``edited_message``, …); the other fields are set for messages and callback queries.
+    """
+
+    update_id: int
+    kind: str
+    chat_id: int | None = None
+    chat_type: str | None = None
+    user_id: int | None = None
+    language_code: str | None = None
+    text: str | None = None
+    callback_id: str | None = None
+    data: str | None = None
+    message_id: int | None = None  # the bot's message whose button was pressed
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _chat(message: Any) -> tuple[int, str, int | None] | None:
+    """(chat id, chat type, message id) of a Message object, or None when it is not one."""
+    if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
+        return None
+    chat = message["chat"]
+    chat_id, chat_type = _int(chat.get("id")), chat.get("type")
+    if chat_id is None or not isinstance(chat_type, str):
+        return None
+    return chat_id, chat_type, _int(message.get("message_id"))
+
+
+def _user(value: Any) -> tuple[int | None, str | None] | None:
+    """(user id, language code) of an optional User object; None when it is malformed."""
+    if value is None:
+        return None, None
+    if not isinstance(value, dict) or _int(value.get("id")) is None:
+        return None
+    language = value.get("language_code")
+    return _int(value.get("id")), language if isinstance(language, str) and language else None
+
+
+def read_update(body: Any) -> TelegramUpdate | str:
+    """The Update in a webhook body, or what is wrong with it."""
+    if not isinstance(body, dict):
+        return "the body must be a Telegram Update (a JSON object)"
+    update_id = _int(body.get("update_id"))
+    if update_id is None:
+        return "'update_id' must be an integer"
+    if "message" in body:
+        message = body["message"]
+        chat, user = _chat(message), _user(message.get("from") if isinstance(message, dict) else None)
+        if chat is None or user is None:
+            return "'message' is not a Telegram Message (it needs a chat with an id and a type)"
+        text = message.get("text")
+        return TelegramUpdate(
+            update_id,
+            "message",
+            chat_id=chat[0],
+            chat_type=chat[1],
+            user_id=user[0],
+            language_code=user[1],
+            text=text if isinstance(text, str) else None,
+        )
+    if "callback_query" in body:
+        query = body["callback_query"]
+        if not isinstance(query, dict) or not isinstance(query.get("id"), str):
+            return "'callback_query' is not a Telegram CallbackQuery (it needs an id)"
+        user = _user(query.get("from"))
+        if user is None or user[0] is None:
+            return "'callback_query' is not a Telegram CallbackQuery (it needs a 'from' user)"
+        chat = _chat(query["message"]) if query.get("message") is not None else None
+        if query.get("message") is not None and chat is None:
+            return "'callback_query.message' is not a Telegram Message"
+        data = query.get("data")
+        return TelegramUpdate(
+            update_id,
+            "callback_query",
+            # A message too old to be sent along: the chat is the private chat with the user.
+            chat_id=chat[0] if chat else user[0],
+            chat_type=chat[1] if chat else "private",
+            user_id=user[0],
+            language_code=user[1],
+            callback_id=query["id"],
+            data=data if isinstance(data, str) else None,
+            message_id=chat[2] if chat else None,
+        )
+    kinds = [key for key in body if key != "update_id"]
+    return TelegramUpdate(update_id, kinds[0] if kinds else "empty")
+
+
+class _RecentIds:
+    """The last ``size`` update ids seen."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    def first_time(self, update_id: int) -> bool:
+        if update_id in self._ids:
+            return False
+        self._ids[update_id] = None
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+
+async def latest_turn_buttons(request: Request, sender: str) -> list[list[dict[str, Any]]]:
+    """The buttons of each bot message since the customer last wrote, newest first."""
+    agent = getattr(request.app.ctx, "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return []
+    tracker = await store.retrieve(sender)
+    if tracker is None:
+        return []
+    found: list[list[dict[str, Any]]] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered):
+            buttons = (event.data or {}).get("buttons") or []
+            found.append([b for b in buttons if isinstance(b, dict)])
+    return found
+
+
+def _notice(name: str, language_code: str | None) -> str:
+    texts = NOTICES[name]
+    return texts.get((language_code or "en")[:2].lower(), texts["en"])
+
+
+def _as_text(text: str) -> str:
+    """What a typed message says to the assistant: ``/start`` greets; other commands lose
+    their slash (``/help@BankBot`` is "help"), since intents come only from buttons."""
+    if not text.startswith("/"):
+        return text
+    command, _, rest = text.lstrip("/").partition(" ")
+    name = command.split("@", 1)[0]
+    return GREETING if name == "start" else f"{name} {rest}".strip()
+
+
+def _required(credentials: Mapping[str, Any], key: str, example_var: str) -> str:
+    value = credentials.get(key)
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise TelegramConfigError(
+            f"Telegram channel: '{key}' is missing or empty in credentials.yml "
+            f"(set {example_var} in the environment, or remove the channel)"
+        )
+    return text
+
+
+class PersonaTelegramInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> PersonaTelegramInput:
+        credentials = credentials or {}
+        verify = str(credentials.get("verify") or "").strip().lstrip("@")
+        return cls(
+            access_token=_required(credentials, "access_token", "TELEGRAM_TOKEN"),
+            secret_token=_required(credentials, "secret_token", "TELEGRAM_SECRET_TOKEN"),
+            webhook_url=str(credentials.get("webhook_url") or "").strip() or None,
+            verify=verify or None,
+            per_minute=float(credentials.get("per_minute", DEFAULT_PER_MINUTE)),
+            capacity=int(credentials.get("capacity", DEFAULT_CAPACITY)),
+            api_base=os.environ.get(API_BASE_ENV) or TELEGRAM_API,
+        )
+
+    def __init__(
+        self,
+        *,
+        access_token: str,
+        secret_token: str,
+        webhook_url: str | None = None,
+        verify: str | None = None,
+        per_minute: float = DEFAULT_PER_MINUTE,
+        capacity: int = DEFAULT_CAPACITY,
+        api_base: str = TELEGRAM_API,
+        remembered_updates: int = DEFAULT_REMEMBERED_UPDATES,
+    ) -> None:
+        if not _TOKEN.match(access_token):
+            raise TelegramConfigError(
+                "Telegram channel: 'access_token' is not a bot token (<digits>:<letters>, from @BotFather)"
+            )
+        if not _SECRET.match(secret_token):
+            raise TelegramConfigError(
+                "Telegram channel: 'secret_token' must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+                "(Telegram's rule)"
+            )
+        self.access_token = access_token
+        self.secret_token = secret_token
+        self.webhook_url = webhook_url
+        self.verify = verify
+        self.api_base = api_base
+        self.chats = RateLimiter(per_minute=per_minute, capacity=capacity)
+        # One "slow down" a chat a minute, however fast it writes.
+        self.warnings = RateLimiter(per_minute=1, capacity=1)
+        self.updates = _RecentIds(remembered_updates)
+
+    def get_output_channel(self) -> TelegramOutput:
+        """For messages sent outside a customer's turn (Rasa's API, staff replies): a
+        message Telegram did not take raises ``TelegramApiError`` once logged."""
+        return self._output(raise_errors=True)
+
+    def _output(self, *, raise_errors: bool) -> TelegramOutput:
+        return TelegramOutput(BotApi(self.access_token, base=self.api_base), raise_errors=raise_errors)
+
+    async def set_webhook(self) -> bool:
+        """Point Telegram at ``webhook_url`` with the secret; logs the outcome."""
+        if not self.webhook_url:
+            logger.warning(
+                "telegram.webhook_not_set reason='no webhook_url': Telegram must already send "
+                "updates here with the same secret_token"
+            )
+            return False
+        if not self.webhook_url.startswith("https://"):
+            logger.warning(
+                "telegram.webhook_not_https url=%s (Telegram only calls https URLs)", self.webhook_url
+            )
+        params = {
+            "url": self.webhook_url,
+            "secret_token": self.secret_token,
+            "allowed_updates": list(ALLOWED_UPDATES),
+        }
+        try:
+            await BotApi(self.access_token, base=self.api_base).call("setWebhook", params)
+        except TelegramApiError as error:
+            logger.error(
+                "telegram.set_webhook_failed url=%s status=%s cause=%s",
+                self.webhook_url,
+                error.status,
+                error.description,
+            )
+            return False
+        logger.info(
+            "telegram.webhook_set bot=%s url=%s allowed_updates=%s",
+            self.verify or "?",
+            self.webhook_url,
+            ",".join(ALLOWED_UPDATES),
+        )
+        return True
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("persona_telegram_webhook", __name__)
+
+        @webhook.listener("after_server_start")  # type: ignore[untyped-decorator]
+        async def register(_app: Sanic, _loop: asyncio.AbstractEventLoop) -> None:
+            await self.set_webhook()
+
+        @webhook.route("/", methods=["GET"])  # type: ignore[untyped-decorator]
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])  # type: ignore[untyped-decorator]
+        async def receive(request: Request) -> HTTPResponse:
+            given = request.headers.get(SECRET_HEADER) or ""
+            if not hmac.compare_digest(given.encode("utf-8", "replace"), self.secret_token.encode()):
+                logger.warning(
+                    "telegram.update_refused reason=%s ip=%s",
+                    "no secret" if not given else "wrong secret",
+                    request.ip,
+                )
+                return response.json(
+                    {"error": "the update does not carry this bot's secret token"}, status=403
+                )
+            try:
+                body = request.json
+            except Exception:  # Sanic's BadRequest subclasses; RecursionError on deep nesting
+                return response.json({"error": "the body must be JSON"}, status=400)
+            update = read_update(body)
+            if isinstance(update, str):
+                return response.json({"error": update}, status=400)
+            if not self.updates.first_time(update.update_id):
+                logger.info("telegram.update_repeated update_id=%s", update.update_id)
+                return _ok()
+            await self._handle(request, update, on_new_message)
+            return _ok()
+
+        return webhook
+
+    async def _handle(
+        self,
+        request: Request,
+        update: TelegramUpdate,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        out = self._output(raise_errors=False)
+        if update.kind not in ALLOWED_UPDATES or update.chat_id is None:
+            logger.info("telegram.update_ignored update_id=%s kind=%s", update.update_id, update.kind)
+            return
+        chat = str(update.chat_id)
+        if update.chat_type != "private":
+            # The assistant speaks about one customer's banking: never in a group.
+            logger.info(
+                "telegram.update_ignored update_id=%s chat_type=%s", update.update_id, update.chat_type
+            )
+            if update.callback_id:
+                await out.answer_callback(update.callback_id)
+            return
+        verdict = self.chats.check(chat)
+        if not verdict.allowed:
+            logger.warning("telegram.rate_limited chat=%s retry_after=%s", chat, verdict.retry_after)
+            if update.callback_id:
+                await out.answer_callback(update.callback_id, _notice("slow_down", update.language_code))
+            elif self.warnings.check(chat).allowed:
+                await out.send_text_message(chat, _notice("slow_down", update.language_code))
+            return
+        if update.callback_id is not None:
+            text = await self._pressed(request, out, chat, update.callback_id, update)
+        else:
+            text = await self._typed(out, chat, update)
+        if text is None:
+            return
+        metadata: dict[str, Any] = {"channel": self.name(), "telegram_user_id": update.user_id}
+        if update.language_code:
+            metadata["language_code"] = update.language_code
+        try:
+            await on_new_message(UserMessage(text, out, chat, input_channel=self.name(), metadata=metadata))
+        except Exception:
+            logger.exception("telegram.message_failed chat=%s update_id=%s", chat, update.update_id)
+            await out.send_text_message(chat, _notice("failed", update.language_code))
+
+    async def _typed(self, out: TelegramOutput, chat: str, update: TelegramUpdate) -> str | None:
+        """What a message says to the assistant; None when it was answered here."""
+        if update.text is None:
+            logger.info("telegram.not_text chat=%s update_id=%s", chat, update.update_id)
+            await out.send_text_message(chat, _notice("not_text", update.language_code))
+            return None
+        if len(update.text) > MAX_MESSAGE_CHARS:
+            logger.info("telegram.too_long chat=%s chars=%d", chat, len(update.text))
+            await out.send_text_message(chat, _notice("too_long", update.language_code))
+            return None
+        text = _as_text(update.text)
+        return text if text.strip() else None
+
+    async def _pressed(
+        self, request: Request, out: TelegramOutput, chat: str, callback_id: str, update: TelegramUpdate
+    ) -> str | None:
+        """The payload of a pressed button of the latest turn; None when it has none."""
+        payload = None
+        match = _CALLBACK_DATA.match(update.data or "")
+        if match:
+            index, digest = int(match.group(1)), match.group(2)
+            for buttons in await latest_turn_buttons(request, chat):
+                if index < len(buttons) and _digest(buttons[index].get("payload")) == digest:
+                    payload = str(buttons[index].get("payload"))
+                    break
+        if payload is None:
+            logger.info("telegram.button_expired chat=%s data=%r", chat, update.data)
+            await out.answer_callback(callback_id, _notice("expired", update.language_code))
+        else:
+            await out.answer_callback(callback_id)
+        if update.message_id is not None:
+            await out.remove_keyboard(chat, update.message_id)
+        return payload
+
+
+def _ok() -> HTTPResponse:
+    return response.json({"ok": True})
