@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.core.identity import issue_token
 from bot.core.settings import PROJECT_ROOT
 from devtools.readiness import wait_ready
 
@@ -55,6 +56,10 @@ class Stack:
     # Rasa's HTTP API token and the action server's secret, fresh for every stack.
     api_token: str = field(default_factory=lambda: secrets.token_hex(32))
     action_token: str = field(default_factory=lambda: secrets.token_hex(32))
+    # The key the bank's website signs customer identity tokens with, and the widget's
+    # session key.
+    identity_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    session_key: str = field(default_factory=lambda: secrets.token_hex(32))
 
     @property
     def tracker_db(self) -> Path:
@@ -97,6 +102,9 @@ class Stack:
             "RASA_AUTH_TOKEN": stack.api_token,
             "ACTION_SERVER_TOKEN": stack.action_token,
             "VAR_DIR": str(workdir),
+            "CUSTOMER_IDENTITY_KEY": stack.identity_key,
+            "WIDGET_SESSION_KEY": stack.session_key,
+            "WIDGET_ORIGINS": f"http://127.0.0.1:{web_port},http://localhost:{web_port}",
             **(env or {}),
         }
         stack.env = full_env
@@ -162,9 +170,18 @@ class Stack:
                 proc.kill()
                 proc.wait()
 
+    def identity_token(self, customer_id: str, *, ttl_seconds: int = 3600) -> str:
+        """A token for ``customer_id`` as the bank's website would sign it."""
+        return issue_token(customer_id, key=self.identity_key, ttl_seconds=ttl_seconds)
+
     def rest(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """A message through the REST channel; a ``customer_id`` in ``metadata`` is sent
+        as a signed identity token (as the bank's website vouches for its customer)."""
         body: dict[str, Any] = {"sender": sender, "message": message}
         if metadata is not None:
+            metadata = dict(metadata)
+            if "customer_id" in metadata:
+                metadata["identity_token"] = self.identity_token(str(metadata.pop("customer_id")))
             body["metadata"] = metadata
         replies: list[dict[str, Any]] = post_json(f"{self.rasa_url}/webhooks/rest/webhook", body)
         return replies

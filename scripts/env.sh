@@ -32,3 +32,9 @@ secret() {
 }
 export RASA_AUTH_TOKEN="${RASA_AUTH_TOKEN:-$(secret rasa_auth_token)}"
 export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-$(secret action_server_token)}"
+# The key the bank's website signs its logged-in customer's identity token with (shared
+# with the website), and the key binding widget sessions to customers (the assistant's own).
+export CUSTOMER_IDENTITY_KEY="${CUSTOMER_IDENTITY_KEY:-$(secret customer_identity_key)}"
+export WIDGET_SESSION_KEY="${WIDGET_SESSION_KEY:-$(secret widget_session_key)}"
+# Web pages allowed to open the widget's socket.io connection (comma-separated origins).
+export WIDGET_ORIGINS="${WIDGET_ORIGINS:-http://127.0.0.1:$WEB_PORT,http://localhost:$WEB_PORT}"

@@ -33,6 +33,11 @@ CONTACT_CHANNELS = ("phone", "chat", "app", "email", "branch")
 WHATSAPP_PREFIX = "whatsapp:"
 
 
+class DeliveryRefused(RuntimeError):
+    """A channel will not deliver this message now (for example WhatsApp outside the 24-hour
+    window with no approved template); the message says why."""
+
+
 class IdentityKind(str, enum.Enum):
     """How a customer is recognised: website login id, Telegram user id, phone (E.164)."""
 

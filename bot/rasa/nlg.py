@@ -202,7 +202,9 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         )
         message = self.renderer.render(utter_action, ctx)
         if message is not None:
-            return message
+            # Kept with the bot message (its metadata): the widget shows its own strings
+            # in the conversation's language.
+            return {**message, "language": ctx.language}
         variables = {**self.bank.template_vars(ctx.language), **kwargs}
         if closed:
             variables[HOURS] = closed

@@ -13,7 +13,9 @@ that is not ``{"sender": "...", "message": "..."}`` — empty, ``[]``, ``null``,
 sender id that is not a short string, a message longer than ``MAX_MESSAGE_CHARS``,
 metadata that is not an object — gets a 400 (413 for a too-long message) saying what is
 wrong, instead of a 500 from inside Rasa. Too many messages from one sender or one address
-get a 429 with ``Retry-After``. A failure while handling a valid message is logged without
+get a 429 with ``Retry-After``. The customer is who a valid metadata ``identity_token``
+says (``bot.core.identity``); a plain ``customer_id`` in the metadata is dropped. A
+failure while handling a valid message is logged without
 the customer's text and answered with a 500 that reveals nothing.
 """
 
@@ -28,6 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.core.identity import identity_key, verified_metadata
 from bot.core.limits import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, RateLimiter
 from bot.core.redaction import redact
 
@@ -74,6 +77,7 @@ class CheckedRestInput(InputChannel):
     ) -> None:
         self.senders = RateLimiter(per_minute=per_minute, capacity=capacity)
         self.addresses = RateLimiter(per_minute=ip_per_minute, capacity=ip_capacity)
+        self.identity_key = identity_key()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("checked_rest_webhook", __name__)
@@ -106,7 +110,13 @@ class CheckedRestInput(InputChannel):
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(
-                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+                    UserMessage(
+                        text,
+                        collector,
+                        sender,
+                        input_channel=self.name(),
+                        metadata=verified_metadata(metadata, key=self.identity_key),
+                    )
                 )
             except Exception:
                 logger.exception("rest.message_failed sender=%s", sender)
