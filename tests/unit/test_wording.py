@@ -24,7 +24,7 @@ from bot.wording import (
     load_wording,
     map_numeric_reply,
 )
-from bot.wording.formatting import LIMITS, split_text
+from bot.wording.formatting import SMS_MAX_SEGMENTS, sms_length, split_text
 from tests.support import RUNTIME_VARIABLES
 
 GOLDEN = PROJECT_ROOT / "tests" / "data" / "golden_wording.json"
@@ -235,7 +235,10 @@ def test_sms_is_plain_text_in_short_parts_with_numbered_options(
     for name in responses:
         message = render(renderer, name, persona=persona, language=language, fmt="sms", phone_line=True)
         parts = message["text"].split("\n\n")
-        assert all(0 < len(p) <= LIMITS["sms"] for p in parts), (name, [len(p) for p in parts])
+        segments = [sms_length(p).segments for p in parts]
+        assert all(parts) and max(segments) <= SMS_MAX_SEGMENTS, (name, segments)
+        if language == "en":
+            assert all(sms_length(p).encoding == "GSM-7" for p in parts), (name, "English stays GSM-7")
         assert not any(ord(c) > 0xFFFF or 0x2600 <= ord(c) <= 0x27BF for c in message["text"]), (
             "no emoji in SMS"
         )
