@@ -15,6 +15,8 @@ import pytest
 from bot.core.settings import PROJECT_ROOT
 from devtools.stack import Stack, StackError
 
+from . import fake_telegram as telegram
+from .fake_telegram import FakeTelegram
 from .fake_twilio import FakeTwilio
 
 
@@ -37,13 +39,34 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: FakeTwilio, model: Path) -> Iterator[Stack]:
+def fake_telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_twilio: FakeTwilio,
+    fake_telegram: FakeTelegram,
+    model: Path,
+) -> Iterator[Stack]:
     try:
         running = Stack.start(
             model=model,
             workdir=tmp_path_factory.mktemp("stack"),
             credentials=PROJECT_ROOT / "tests" / "data" / "credentials_test.yml",
-            env={"TWILIO_API_BASE": fake_twilio.url},
+            env={
+                "TWILIO_API_BASE": fake_twilio.url,
+                "TELEGRAM_API_BASE": fake_telegram.url,
+                "TELEGRAM_TOKEN": telegram.TOKEN,
+                "TELEGRAM_BOT_NAME": telegram.BOT_NAME,
+                "TELEGRAM_WEBHOOK_URL": telegram.WEBHOOK_URL,
+                "TELEGRAM_SECRET_TOKEN": telegram.SECRET,
+            },
             seed=PROJECT_ROOT / "demo" / "customers.yml",
         )
     except StackError as exc:

@@ -17,16 +17,18 @@ from bot.core.settings import PROJECT_ROOT
 from devtools.stack import Stack
 from tests.support import handoffs
 
+from .fake_telegram import send_text
 from .fake_twilio import send_inbound
 
 pytestmark = pytest.mark.integration
 CONVERSATIONS = PROJECT_ROOT / "tests" / "data" / "conversations.yml"
-# What a conversation's channel sends: the website relay and Telegram name the channel in
-# the metadata of a REST message; SMS and WhatsApp come through the Twilio webhook.
+# What a conversation's channel sends: the website relay names the channel in the metadata
+# of a REST message; SMS and WhatsApp come through the Twilio webhook, Telegram through its
+# webhook (with the secret token; the answers go to the fake Bot API).
 CHANNELS: dict[str, tuple[str, dict[str, Any]]] = {
     # name: (sender prefix, metadata)
     "socketio": ("web-", {"channel": "socketio"}),
-    "telegram": ("", {"channel": "telegram"}),
+    "telegram": ("", {}),
     "sms": ("+4479111", {}),
     "whatsapp": ("whatsapp:+346129", {}),
 }
@@ -69,6 +71,8 @@ def test_conversation(stack: Stack, bank: BankInfo, conversation: dict[str, Any]
         where = f"turn {number} {turn['say']!r}"
         if channel in ("sms", "whatsapp"):
             assert 200 <= send_inbound(stack.rasa_url, sender, turn["say"]) < 300, where
+        elif channel == "telegram":
+            assert send_text(stack.rasa_url, int(sender), turn["say"]) == 200, where
         else:
             stack.rest(sender, turn["say"], metadata=metadata)
         events, seen = _turn_events(stack, sender, seen)
