@@ -1,21 +1,25 @@
-"""SMS and WhatsApp through the Twilio channel, with Twilio's real webhook and REST formats."""
+"""SMS and WhatsApp through the Twilio channel, with Twilio's real webhook and REST formats
+and signed webhook requests."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import pytest
 
+from bot.rasa.channels import MEDIA_ONLY
+from bot.wording.formatting import SMS_MAX_SEGMENTS, sms_length
 from devtools.stack import Stack
 
-from .fake_twilio import FakeTwilio, send_inbound
+from .fake_twilio import WEBHOOK_PATH, FakeTwilio, media_url, send_inbound
 
 pytestmark = pytest.mark.integration
 
 
-def inbound(stack: Stack, sender: str, body: str | None) -> int:
-    return send_inbound(stack.rasa_url, sender, body)
+def inbound(stack: Stack, sender: str, body: str | None, **options: Any) -> int:
+    return send_inbound(stack.rasa_url, sender, body, **options)
 
 
 def wait_for(fake: FakeTwilio, number: str, count: int, timeout: float = 30) -> list[str]:
@@ -32,7 +36,7 @@ def test_sms_parts_numbered_options_and_numeric_reply(stack: Stack, fake_twilio:
     number = "+4477009" + str(uuid.uuid4().int)[:5]
     assert inbound(stack, number, "Someone stole my card, what should I do?") == 204
     sent = wait_for(fake_twilio, number, 2)
-    assert sent and all(0 < len(body) <= 320 for body in sent)
+    assert sent and all(body and sms_length(body).segments <= SMS_MAX_SEGMENTS for body in sent)
     assert sent[-1].endswith("1. Yes\n2. No, thanks"), sent[-1]
     assert inbound(stack, number, "2") == 204
     after = wait_for(fake_twilio, number, len(sent) + 1)
@@ -90,3 +94,38 @@ def test_whatsapp_customer_books_a_callback_on_the_number_they_write_from(
         assert row.customer.customer_ref == "C-1001"
         assert row.reference in confirmation
     db.dispose()
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        {"sign": False},
+        {"auth_token": "guessed-token"},
+        {"signed_url": "https://attacker.example" + WEBHOOK_PATH},
+    ],
+    ids=["unsigned", "wrong token", "signed for another URL"],
+)
+def test_a_forged_sms_gets_a_403_and_reaches_nothing(
+    stack: Stack, fake_twilio: FakeTwilio, forgery: dict[str, Any]
+) -> None:
+    number = "+4477005" + str(uuid.uuid4().int)[:5]
+    assert inbound(stack, number, "Someone stole my card, what should I do?", **forgery) == 403
+    time.sleep(1)
+    assert fake_twilio.sent_to(number) == []
+    events = stack.tracker(number)["events"]
+    assert not [e for e in events if e["event"] in ("user", "bot")], events
+
+
+def test_a_signed_sms_is_answered(stack: Stack, fake_twilio: FakeTwilio) -> None:
+    number = "+4477004" + str(uuid.uuid4().int)[:5]
+    assert inbound(stack, number, "hello") == 204
+    assert wait_for(fake_twilio, number, 1)
+    assert [e["text"] for e in stack.tracker(number)["events"] if e["event"] == "user"] == ["hello"]
+
+
+def test_a_photo_on_whatsapp_gets_the_text_only_answer(stack: Stack, fake_twilio: FakeTwilio) -> None:
+    number = "whatsapp:+4477003" + str(uuid.uuid4().int)[:5]
+    assert inbound(stack, number, "", media=[media_url()]) == 204
+    assert wait_for(fake_twilio, number, 1) == [MEDIA_ONLY["en"]]
+    events = stack.tracker(number)["events"]
+    assert not [e for e in events if e["event"] == "user"], "nothing reached the NLU"
