@@ -8,7 +8,7 @@ Commands (each group lives with its package):
     webchat                              serve the web chat page, relayed to Rasa (bot.web.cli)
     db upgrade | prepare | seed FILE     migrations; + import spooled handoffs; load customers
                                                                                  (bot.store.cli)
-    handoff list | show | claim | done | cancel | correct | resume
+    handoff list | show | claim | reply | done | cancel | correct | resume
                                          the staff queue of callbacks and live chats
                                                                                  (bot.handoff.cli)
 """

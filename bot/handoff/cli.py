@@ -9,11 +9,13 @@ from typing import Any
 
 from bot.core.commands import CommandError, reported
 from bot.core.settings import Settings
-from bot.handoff.rasa_api import RasaApiError, resume_conversation
+from bot.handoff.rasa_api import RasaApiError, resume_conversation, send_to_customer
 from bot.persona.catalogue import CatalogueError, persona_ids
 from bot.store.cli import database, database_option
 from bot.store.models import Handoff
 from bot.store.repository import HandoffRepository, InvalidTransition, NotFound
+
+CHAT_ENDED_RESPONSE = "utter_live_chat_ended"
 
 
 def _row(h: Handoff) -> dict[str, Any]:
@@ -82,11 +84,33 @@ def _cmd_move(args: argparse.Namespace) -> int:
     print(f"{args.reference}: {args.status}")
     if args.status in ("done", "cancelled") and kind == "live_chat" and not args.no_resume:
         try:
+            # The customer is told the chat with a person ended, then the assistant answers.
+            told = send_to_customer(sender, response=CHAT_ENDED_RESPONSE, author="assistant")
             resume_conversation(sender)
         except RasaApiError as exc:
             print(f"warning: the assistant was not resumed: {exc}", file=sys.stderr)
             return 2
+        if not told.delivered:
+            print(f"{args.reference}: the customer was not told now ({told.reason})", file=sys.stderr)
         print(f"{args.reference}: the assistant answers {sender!r} again")
+    return 0
+
+
+def _cmd_reply(args: argparse.Namespace) -> int:
+    """A live-chat reply from the member of staff who claimed the handoff."""
+    with reported(NotFound), database(args).session() as session:
+        h = HandoffRepository(session).get(args.reference)
+        kind, status, assignee, sender = h.kind.value, h.status.value, h.assignee, h.sender_id
+    if kind != "live_chat" or status != "claimed":
+        raise CommandError(
+            f"{args.reference} is a {kind} handoff, {status}: only a claimed live chat takes replies"
+        )
+    if assignee != args.by:
+        raise CommandError(f"{args.reference} is claimed by {assignee!r}, not {args.by!r}")
+    with reported(RasaApiError):
+        delivery = send_to_customer(sender, args.text, author="staff", author_name=args.by)
+    where = f"on {delivery.channel}" if delivery.delivered else f"not delivered now: {delivery.reason}"
+    print(f"{args.reference}: reply sent ({where}); it is in the transcript")
     return 0
 
 
@@ -134,6 +158,11 @@ def add_commands(sub: Any) -> None:
         move.add_argument("--by", required=status == "claim", help="the member of staff")
         move.add_argument("--no-resume", action="store_true", help="live chat: leave the assistant paused")
         move.set_defaults(func=_cmd_move, status=text)
+    reply = handoff.add_parser("reply", parents=[common], help="reply to the customer of a claimed live chat")
+    reply.add_argument("reference")
+    reply.add_argument("text")
+    reply.add_argument("--by", required=True, help="the member of staff who claimed it")
+    reply.set_defaults(func=_cmd_reply)
     correct = handoff.add_parser(
         "correct", parents=[common], help="record the persona staff say the customer really has"
     )

@@ -61,6 +61,19 @@ def _call(
         return None
 
 
+def _get(url: str, *, what: str, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    if not url.startswith(("http://", "https://")):
+        raise RasaApiError(f"Rasa URL must be http(s), got {url!r}")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (http(s) checked)
+            data = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise RasaApiError(f"Rasa refused to {what}: HTTP {exc.code}") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise RasaApiError(f"cannot reach Rasa at {url.split('?')[0]}: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
 def resume_conversation(
     sender_id: str,
     *,
@@ -76,9 +89,14 @@ def resume_conversation(
     settings = Settings.from_env()
     base = (rasa_url or settings.rasa_url).rstrip("/")
     token = token if token is not None else settings.rasa_token
-    url = f"{base}/conversations/{urllib.parse.quote(sender_id, safe='')}/tracker/events"
-    if token:
-        url += "?" + urllib.parse.urlencode({"token": token})
+    conversation = f"{base}/conversations/{urllib.parse.quote(sender_id, safe='')}/tracker"
+    query = "?" + urllib.parse.urlencode({"token": token}) if token else ""
+    events = _get(conversation + query, what=f"read {sender_id!r}", timeout=timeout).get("events") or []
+    if not any(isinstance(e, dict) and e.get("event") == "user" for e in events):
+        # Rasa answers an unknown id with a new, empty conversation: resuming it would say
+        # "done" about a conversation that never was.
+        raise RasaApiError(f"no conversation {sender_id!r}: nothing to resume")
+    url = conversation + "/events" + query
     # Resumed, then listening: the next message is read as after any answer (without the
     # action_listen, no rule matches it and the policies fall back into a new handoff).
     body = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
@@ -88,8 +106,10 @@ def resume_conversation(
 
 def send_to_customer(
     conversation_id: str,
-    text: str,
+    text: str | None = None,
     *,
+    response: str | None = None,
+    values: dict[str, Any] | None = None,
     author: str = "staff",
     author_name: str | None = None,
     buttons: list[dict[str, str]] | None = None,
@@ -97,10 +117,11 @@ def send_to_customer(
     token: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Delivery:
-    """Send ``text`` to the customer of ``conversation_id`` on the channel they used (the
-    website widget, Telegram, SMS, WhatsApp) and add it to the conversation — the one way
-    staff replies, callback confirmations and reminders reach a customer
-    (``bot.rasa.outbound``).
+    """Send ``text`` — or the assistant's ``response`` (``utter_…``, with ``values``),
+    worded for the customer's persona, language and channel — to the customer of
+    ``conversation_id`` on the channel they used (the website widget, Telegram, SMS,
+    WhatsApp), and add it to the conversation: the one way staff replies, callback
+    confirmations and reminders reach a customer (``bot.rasa.outbound``).
 
     Raises:
         RasaApiError: Rasa refused (unknown conversation, bad message, wrong token) or
@@ -109,7 +130,12 @@ def send_to_customer(
     settings = Settings.from_env()
     base = (rasa_url or settings.rasa_url).rstrip("/")
     token = token if token is not None else settings.rasa_token
-    body: dict[str, Any] = {"conversation_id": conversation_id, "text": text, "author": author}
+    body: dict[str, Any] = {"conversation_id": conversation_id, "author": author}
+    if text is not None:
+        body["text"] = text
+    if response is not None:
+        body["response"] = response
+        body["values"] = values or {}
     if author_name:
         body["author_name"] = author_name
     if buttons:

@@ -8,7 +8,9 @@ chat, a callback confirmation, a reminder — on the channel they used, from one
 
 ``POST /webhooks/outbound/send`` with ``Authorization: Bearer <token>`` and
 ``{"conversation_id": …, "text": …, "author": "staff"|"assistant", "author_name": …,
-"buttons": [{"title", "payload"}]}`` sends the message through the output channel of the
+"buttons": [{"title", "payload"}]}`` — or, instead of ``text``, ``"response": "utter_…"``
+with ``"values": {…}``, rendered by the assistant's NLG for the conversation's persona,
+language and channel — sends the message through the output channel of the
 conversation's latest input channel (the website widget, Telegram, SMS or WhatsApp) and
 adds it to the conversation as a bot message (so the transcript has it and the assistant
 knows it was said), under the conversation's lock. The answer says whether it was
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,22 +44,35 @@ logger = logging.getLogger(__name__)
 AUTHORS = ("staff", "assistant")
 MAX_NAME_CHARS = 80
 MAX_BUTTONS = 10
+RESPONSE_NAME = re.compile(r"^utter_[a-z0-9_]{1,80}$")
+MAX_VALUES = 20
 
 
 def read_outbound(body: Any) -> dict[str, Any] | str:
     """The checked request, or what is wrong with it."""
     if not isinstance(body, dict):
         return "the body must be a JSON object"
-    conversation, text = body.get("conversation_id"), body.get("text")
+    conversation, text, name = body.get("conversation_id"), body.get("text"), body.get("response")
     if not isinstance(conversation, str) or not conversation.strip() or len(conversation) > MAX_SENDER_CHARS:
         return f"'conversation_id' must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
-    if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+    if (text is None) == (name is None):
+        return "give either 'text' or 'response'"
+    if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS):
         return f"'text' must be non-empty text of at most {MAX_MESSAGE_CHARS} characters"
+    if name is not None and (not isinstance(name, str) or not RESPONSE_NAME.match(name)):
+        return "'response' must be a response name such as 'utter_live_chat_ended'"
+    values = body.get("values") or {}
+    if (
+        not isinstance(values, dict)
+        or len(values) > MAX_VALUES
+        or not all(isinstance(v, (str, int, float)) and len(str(v)) <= 500 for v in values.values())
+    ):
+        return f"'values' must be an object of at most {MAX_VALUES} short strings or numbers"
     author = body.get("author", "staff")
     if author not in AUTHORS:
         return f"'author' must be one of {', '.join(AUTHORS)}"
-    name = body.get("author_name")
-    if name is not None and (not isinstance(name, str) or len(name) > MAX_NAME_CHARS):
+    author_name = body.get("author_name")
+    if author_name is not None and (not isinstance(author_name, str) or len(author_name) > MAX_NAME_CHARS):
         return f"'author_name' must be a string of at most {MAX_NAME_CHARS} characters"
     buttons = body.get("buttons") or []
     if (
@@ -70,9 +86,11 @@ def read_outbound(body: Any) -> dict[str, Any] | str:
         return f"'buttons' must be a list of at most {MAX_BUTTONS} {{'title', 'payload'}} objects"
     return {
         "conversation_id": conversation,
-        "text": text.strip(),
+        "text": text.strip() if text else None,
+        "response": name,
+        "values": values,
         "author": author,
-        "author_name": name,
+        "author_name": author_name,
         "buttons": [{"title": b["title"], "payload": b["payload"]} for b in buttons],
     }
 
@@ -125,16 +143,27 @@ class OutboundChannel(InputChannel):
                 tracker = await agent.tracker_store.retrieve(conversation)
                 if tracker is None or not tracker.events:
                     return response.json({"error": f"no conversation {conversation!r}"}, status=404)
+                if checked["response"]:
+                    rendered = await agent.nlg.generate(
+                        checked["response"],
+                        tracker,
+                        tracker.get_latest_input_channel() or "rest",
+                        **checked["values"],
+                    )
+                    if not rendered or not rendered.get("text"):
+                        return response.json({"error": f"no response {checked['response']!r}"}, status=400)
+                    checked["text"] = rendered["text"]
+                    checked["buttons"] = checked["buttons"] or rendered.get("buttons") or []
                 result = await _deliver(checked, tracker, channels)
+                metadata = {
+                    "author": checked["author"],
+                    **({"author_name": checked["author_name"]} if checked["author_name"] else {}),
+                    **({"utter_action": checked["response"]} if checked["response"] else {}),
+                    "delivered": result["delivered"],
+                }
                 tracker.update(
                     BotUttered(
-                        checked["text"],
-                        data={"buttons": checked["buttons"] or None},
-                        metadata={
-                            "author": checked["author"],
-                            **({"author_name": checked["author_name"]} if checked["author_name"] else {}),
-                            "delivered": result["delivered"],
-                        },
+                        checked["text"], data={"buttons": checked["buttons"] or None}, metadata=metadata
                     )
                 )
                 await agent.tracker_store.save(tracker)

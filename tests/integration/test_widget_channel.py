@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import queue
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,9 +17,10 @@ import pytest
 import socketio
 
 from bot.core.identity import issue_token
+from bot.core.settings import PROJECT_ROOT
 from bot.handoff.rasa_api import RasaApiError, send_to_customer
 from devtools.stack import Stack
-from tests.support import http_call
+from tests.support import handoffs, http_call, sent_responses
 
 pytestmark = pytest.mark.integration
 TIMEOUT = 60
@@ -233,3 +236,60 @@ def test_the_outbound_endpoint_refuses_strangers_unknown_conversations_and_rest(
     stack.rest(sender, "hello")
     delivery = send_to_customer(sender, "A reply", rasa_url=stack.rasa_url, token=stack.api_token)
     assert not delivery.delivered and delivery.channel == "rest"
+
+
+def staff(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """The staff command line against the stack's database and Rasa server."""
+    env = {**stack.env, "RASA_URL": stack.rasa_url}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_live_chat_in_the_widget_is_worked_by_staff_and_ends_cleanly(
+    stack: Stack, widgets: list[Widget]
+) -> None:
+    widget = open_widget(widgets, stack)
+    session_id, _ = widget.start()
+    widget.next("bot_uttered")
+    widget.say("my card payment was declined twice today")
+    widget.answers()
+    widget.say("I want to chat with a real person please")
+    assert any("team" in m["text"] for m in widget.answers())
+    [row] = handoffs(stack, session_id)
+    assert row.kind.value == "live_chat"
+
+    assert staff(stack, "handoff", "claim", row.reference, "--by", "sam").returncode == 0
+    replied = staff(
+        stack, "handoff", "reply", row.reference, "Hi, I'm Sam. Let me look at that payment.", "--by", "sam"
+    )
+    assert replied.returncode == 0, replied.stderr
+    assert "on socketio" in replied.stdout
+    pushed = widget.next("bot_uttered", timeout=5)
+    assert pushed["text"].startswith("Hi, I'm Sam") and pushed["author"] == "staff"
+    assert staff(stack, "handoff", "reply", row.reference, "hello", "--by", "alex").returncode != 0
+
+    assert widget.say("thank you, it was at a petrol station") == {"ok": True}
+    assert widget.answers() == [], "paused: the person answers, not the assistant"
+
+    done = staff(stack, "handoff", "done", row.reference)
+    assert done.returncode == 0, done.stderr
+    ended = widget.next("bot_uttered", timeout=5)
+    assert "ended" in ended["text"] and ended["author"] == "assistant"
+    assert handoffs(stack, session_id)[0].status.value == "done"
+
+    widget.say("How do I change my PIN?")
+    answer = " ".join(m["text"] for m in widget.answers())
+    assert "PIN" in answer
+    after = sent_responses(stack, session_id)
+    assert after[-1] != "utter_default" and len(handoffs(stack, session_id)) == 1
+
+
+def test_resuming_a_conversation_that_does_not_exist_is_an_error(stack: Stack) -> None:
+    done = staff(stack, "handoff", "resume", "nobody-" + uuid.uuid4().hex)
+    assert done.returncode != 0 and "no conversation" in done.stderr
