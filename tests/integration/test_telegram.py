@@ -3,8 +3,10 @@ Telegram's Update format, answered through a fake Bot API (tests/integration/fak
 
 from __future__ import annotations
 
+import json
 import random
 import time
+import urllib.request
 from typing import Any
 
 import pytest
@@ -137,3 +139,33 @@ def test_the_customer_behind_a_telegram_user_id_is_recognised(
 ) -> None:
     exchange(stack, fake_telegram, SAM_TELEGRAM_ID, "hi, when will my new card arrive?")
     assert stack.tracker(str(SAM_TELEGRAM_ID))["slots"]["customer_ref"] == "C-1004"
+
+
+def test_a_staff_reply_is_pushed_to_the_chat_and_its_buttons_work(
+    stack: Stack, fake_telegram: FakeTelegram
+) -> None:
+    chat = new_chat()
+    exchange(stack, fake_telegram, chat, "hello")
+    before = len(fake_telegram.messages_to(chat))
+    body = {
+        "conversation_id": str(chat),
+        "text": "Hello, this is Priya from the cards team. Do you still have your card?",
+        "author": "staff",
+        "author_name": "Priya",
+        "buttons": [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+    }
+    request = urllib.request.Request(
+        f"{stack.rasa_url}/webhooks/outbound/send",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {stack.api_token}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as resp:
+        assert json.loads(resp.read())["delivered"] is True
+    [pushed] = fake_telegram.messages_to(chat)[before:]
+    assert pushed["text"] == body["text"]
+    keyboard = pushed["reply_markup"]["inline_keyboard"]
+    assert [row[0]["text"] for row in keyboard] == ["Yes", "No"]
+    press = callback_update(chat, keyboard[1][0]["callback_data"])
+    assert post_update(webhook(stack), press)[0] == 200
+    assert user_events(stack, chat)[-1]["text"] == "/deny"

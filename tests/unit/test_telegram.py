@@ -24,17 +24,8 @@ from rasa.shared.exceptions import RasaException
 from sanic import Sanic
 
 from bot.core.limits import MAX_MESSAGE_CHARS
-from bot.rasa.telegram import (
-    NOTICES,
-    BotApi,
-    PersonaTelegramInput,
-    TelegramApiError,
-    TelegramConfigError,
-    TelegramOutput,
-    callback_data,
-    message_parts,
-    read_update,
-)
+from bot.rasa.telegram import NOTICES, PersonaTelegramInput, TelegramConfigError, read_update
+from bot.rasa.telegram_api import BotApi, TelegramApiError, TelegramOutput, callback_data, message_parts
 from tests.integration.fake_telegram import (
     SECRET,
     TOKEN,
