@@ -73,7 +73,9 @@ def test_web_chat_page_is_served_with_the_bank_name(stack: Stack, bank: BankInfo
         page = resp.read().decode()
     assert resp.headers.get_content_type() == "text/html"
     assert bank.bank_name in page
-    assert 'id="form"' in page
+    assert f'src="/widget/widget.js" data-server="{stack.rasa_url}"' in page
+    policy = resp.headers["Content-Security-Policy"]
+    assert f"connect-src 'self' {stack.rasa_url} {stack.rasa_url.replace('http', 'ws', 1)}" in policy
 
 
 def test_web_chat_relay_reaches_rasa_and_marks_the_website_channel(stack: Stack, bank: BankInfo) -> None:
@@ -84,14 +86,23 @@ def test_web_chat_relay_reaches_rasa_and_marks_the_website_channel(stack: Stack,
     assert latest["metadata"]["channel"] == "socketio"
 
 
-def test_web_chat_relay_passes_the_logged_in_customer_and_the_profile_is_loaded(stack: Stack) -> None:
+def test_web_chat_relay_passes_the_identity_token_and_the_profile_is_loaded(stack: Stack) -> None:
     sender = f"web-{uuid.uuid4()}"
-    replies = post_json(
-        stack.web_url + "/api/message", {"sender": sender, "message": "hi", "customer_id": "lucia.g"}
-    )
+    body = {"sender": sender, "message": "hi", "identity_token": stack.identity_token("lucia.g")}
+    replies = post_json(stack.web_url + "/api/message", body)
     assert "Lucía" in _texts(replies), "greeted by name from the profile"
     slots = stack.tracker(sender)["slots"]
     assert slots["customer_ref"] == "C-1002" and slots["language"] == "es"
+
+
+def test_web_chat_relay_with_a_forged_token_serves_an_anonymous_customer(stack: Stack) -> None:
+    sender = f"web-{uuid.uuid4()}"
+    forged = stack.identity_token("lucia.g")[:-4] + "AAAA"
+    replies = post_json(
+        stack.web_url + "/api/message", {"sender": sender, "message": "hi", "identity_token": forged}
+    )
+    assert "Lucía" not in _texts(replies)
+    assert stack.tracker(sender)["slots"].get("customer_ref") is None
 
 
 @pytest.mark.parametrize(
@@ -102,8 +113,9 @@ def test_web_chat_relay_passes_the_logged_in_customer_and_the_profile_is_loaded(
         b'{"sender": "x"}',
         b'{"sender": "", "message": "hi"}',
         b'{"sender": "x", "message": 5}',
-        b'{"sender": "x", "message": "hi", "customer_id": 42}',
-        b'{"sender": "x", "message": "hi", "customer_id": " "}',
+        b'{"sender": "x", "message": "hi", "customer_id": "lucia.g"}',
+        b'{"sender": "x", "message": "hi", "identity_token": 42}',
+        b'{"sender": "x", "message": "hi", "identity_token": " "}',
     ],
 )
 def test_web_chat_relay_rejects_bad_requests_with_400(stack: Stack, body: bytes) -> None:

@@ -625,6 +625,7 @@
       connect();
       if (launcher && panel.hidden) {
         remember(true);
+        document.documentElement.classList.add("bankchat-lock");
         panel.hidden = false;
         root.classList.add("bankchat-open");
         launcher.classList.remove("bankchat-unread");
@@ -638,6 +639,7 @@
       if (!launcher || panel.hidden) return;
       panel.hidden = true;
       remember(false);
+      document.documentElement.classList.remove("bankchat-lock");
       root.classList.remove("bankchat-open");
       updateLauncher();
       fitViewport();
