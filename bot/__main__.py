@@ -5,7 +5,9 @@ Commands (each group lives with its package):
     personas evaluate FILE [--json]      persona / language / phone-offer accuracy on
                                          labelled conversations
     wording check [--strict]             responses missing a language or a variant (bot.wording.cli)
-    webchat                              serve the web chat page, relayed to Rasa (bot.web.cli)
+    webchat                              serve the chat widget, a demo help page and the REST
+                                         relay to Rasa                           (bot.web.cli)
+    webchat-link CUSTOMER                the demo page's address with a signed identity token
     db upgrade | prepare | seed FILE     migrations; + import spooled handoffs; load customers
                                                                                  (bot.store.cli)
     handoff list | show | claim | reply | done | cancel | correct | resume

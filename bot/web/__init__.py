@@ -1,1 +1,1 @@
-"""The website: the web chat page and its relay to Rasa."""
+"""The website: the chat widget's server, a demo help page and a REST relay to Rasa."""
