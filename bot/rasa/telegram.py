@@ -59,6 +59,7 @@ from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
@@ -230,13 +231,23 @@ class _RecentIds:
         return True
 
 
-async def latest_turn_buttons(request: Request, sender: str) -> list[list[dict[str, Any]]]:
-    """The buttons of each bot message since the customer last wrote, newest first."""
+async def _tracker(request: Request, sender: str) -> DialogueStateTracker | None:
+    """``sender``'s conversation, None when there is none or the store cannot be read."""
     agent = getattr(request.app.ctx, "agent", None)
     store = getattr(agent, "tracker_store", None)
     if store is None:
-        return []
-    tracker = await store.retrieve(sender)
+        return None
+    try:
+        tracker: DialogueStateTracker | None = await store.retrieve(sender)
+    except Exception:  # the store's own errors vary; the notes and buttons do without it
+        logger.warning("telegram.tracker_unavailable chat=%s", sender, exc_info=True)
+        return None
+    return tracker
+
+
+async def latest_turn_buttons(request: Request, sender: str) -> list[list[dict[str, Any]]]:
+    """The buttons of each bot message since the customer last wrote, newest first."""
+    tracker = await _tracker(request, sender)
     if tracker is None:
         return []
     found: list[list[dict[str, Any]]] = []
@@ -249,9 +260,16 @@ async def latest_turn_buttons(request: Request, sender: str) -> list[list[dict[s
     return found
 
 
-def _notice(name: str, language_code: str | None) -> str:
+async def notice(request: Request, sender: str, name: str, language_code: str | None) -> str:
+    """``NOTICES[name]`` in the conversation's language (its ``language`` slot), else in
+    the language of the customer's Telegram app, else in English."""
     texts = NOTICES[name]
-    return texts.get((language_code or "en")[:2].lower(), texts["en"])
+    tracker = await _tracker(request, sender)
+    slot = tracker.get_slot("language") if tracker is not None and "language" in tracker.slots else None
+    for language in (slot, (language_code or "")[:2].lower()):
+        if isinstance(language, str) and language in texts:
+            return texts[language]
+    return texts["en"]
 
 
 def _as_text(text: str) -> str:
@@ -429,14 +447,18 @@ class PersonaTelegramInput(InputChannel):
         if not verdict.allowed:
             logger.warning("telegram.rate_limited chat=%s retry_after=%s", chat, verdict.retry_after)
             if update.callback_id:
-                await out.answer_callback(update.callback_id, _notice("slow_down", update.language_code))
+                await out.answer_callback(
+                    update.callback_id, await notice(request, chat, "slow_down", update.language_code)
+                )
             elif self.warnings.check(chat).allowed:
-                await out.send_text_message(chat, _notice("slow_down", update.language_code))
+                await out.send_text_message(
+                    chat, await notice(request, chat, "slow_down", update.language_code)
+                )
             return
         if update.callback_id is not None:
             text = await self._pressed(request, out, chat, update.callback_id, update)
         else:
-            text = await self._typed(out, chat, update)
+            text = await self._typed(request, out, chat, update)
         if text is None:
             return
         metadata: dict[str, Any] = {"channel": self.name(), "telegram_user_id": update.user_id}
@@ -446,17 +468,19 @@ class PersonaTelegramInput(InputChannel):
             await on_new_message(UserMessage(text, out, chat, input_channel=self.name(), metadata=metadata))
         except Exception:
             logger.exception("telegram.message_failed chat=%s update_id=%s", chat, update.update_id)
-            await out.send_text_message(chat, _notice("failed", update.language_code))
+            await out.send_text_message(chat, await notice(request, chat, "failed", update.language_code))
 
-    async def _typed(self, out: TelegramOutput, chat: str, update: TelegramUpdate) -> str | None:
+    async def _typed(
+        self, request: Request, out: TelegramOutput, chat: str, update: TelegramUpdate
+    ) -> str | None:
         """What a message says to the assistant; None when it was answered here."""
         if update.text is None:
             logger.info("telegram.not_text chat=%s update_id=%s", chat, update.update_id)
-            await out.send_text_message(chat, _notice("not_text", update.language_code))
+            await out.send_text_message(chat, await notice(request, chat, "not_text", update.language_code))
             return None
         if len(update.text) > MAX_MESSAGE_CHARS:
             logger.info("telegram.too_long chat=%s chars=%d", chat, len(update.text))
-            await out.send_text_message(chat, _notice("too_long", update.language_code))
+            await out.send_text_message(chat, await notice(request, chat, "too_long", update.language_code))
             return None
         text = _as_text(update.text)
         return text if text.strip() else None
@@ -475,7 +499,9 @@ class PersonaTelegramInput(InputChannel):
                     break
         if payload is None:
             logger.info("telegram.button_expired chat=%s data=%r", chat, update.data)
-            await out.answer_callback(callback_id, _notice("expired", update.language_code))
+            await out.answer_callback(
+                callback_id, await notice(request, chat, "expired", update.language_code)
+            )
         else:
             await out.answer_callback(callback_id)
         if update.message_id is not None:

@@ -19,7 +19,7 @@ from rasa.core.channels.channel import UserMessage, register
 from rasa.core.run import create_http_input_channels
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.exceptions import RasaException
 from sanic import Sanic
 
@@ -319,6 +319,28 @@ async def test_a_non_text_message_gets_a_polite_note(
     assert (await bot.apost(update))[0] == 200
     assert bot.fake.sent_to(CHAT) == [NOTICES["not_text"][language]]
     assert bot.agent.messages == []
+
+
+async def test_the_note_is_in_the_conversations_language_first(bot: Server, rasa_domain: Domain) -> None:
+    store = InMemoryTrackerStore(rasa_domain)
+    tracker = await store.get_or_create_tracker(str(CHAT))
+    tracker.update(SlotSet("language", "es"))
+    await store.save(tracker)
+    bot.agent.tracker_store = store
+    await bot.apost(sticker_update(CHAT, language_code="en"))
+    assert bot.fake.sent_to(CHAT) == [NOTICES["not_text"]["es"]]
+
+
+async def test_a_tracker_store_that_cannot_be_read_still_gets_an_answer(bot: Server) -> None:
+    class BrokenStore(InMemoryTrackerStore):
+        async def retrieve(self, sender_id: str) -> None:
+            raise OSError("database is down")
+
+    bot.agent.tracker_store = BrokenStore(Domain.empty())
+    assert (await bot.apost(sticker_update(CHAT, language_code="fr")))[0] == 200
+    assert (await bot.apost(callback_update(CHAT, callback_data(0, "/affirm"))))[0] == 200
+    assert bot.fake.sent_to(CHAT) == [NOTICES["not_text"]["fr"]]
+    assert bot.fake.calls_of("answerCallbackQuery")[0].params["text"] == NOTICES["expired"]["en"]
 
 
 @pytest.mark.parametrize(
