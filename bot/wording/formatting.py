@@ -88,6 +88,7 @@ TEXT_CHANNEL_WORDING: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "es": (
         ("Toque uno de los botones de abajo para responder.", ""),
+        ("Toque «Sí» o «No, gracias» para responder.", ""),
         ("Toque uno de los botones de abajo.", ""),
         ("toca uno de los botones de abajo", "responde con uno de los números de abajo"),
         ("toque una de las horas que aparecen abajo", "responda con el número de una de las horas de abajo"),
@@ -251,11 +252,14 @@ def format_message(message: dict[str, Any], *, fmt: str, language: str) -> dict[
     out = dict(message)
     text = str(out.get("text") or "")
     buttons = list(out.get("buttons") or [])
+    numbered = fmt in NUMBERED_CHANNELS and bool(buttons)
+    if numbered:  # before the SMS punctuation: the wording is matched as written
+        text = without_button_wording(text, language)
     if fmt == SMS:
         text = gsm_punctuation(plain_text(text))
-    if fmt in NUMBERED_CHANNELS and buttons:
+    if numbered:
         # Options as their own part, so an SMS never splits them from their prompt.
-        text = f"{without_button_wording(text, language)}\n\n{numbered_options(buttons, language)}"
+        text = f"{text}\n\n{numbered_options(buttons, language)}"
         out["numbered_buttons"] = True
     limit = LIMITS.get(fmt)
     if fmt == SMS:
