@@ -31,7 +31,27 @@ trap 'cleanup; exit 0' INT TERM
 "$VENV/bin/python" -m actions --port "$ACTION_PORT" >"$VAR_DIR/log/actions.log" 2>&1 &
 pids+=($!)
 
-rasa_args=(run --model "$MODEL_PATH" --endpoints endpoints.yml --credentials credentials.yml
+# The channels: credentials.yml, plus Telegram and Twilio (credentials.d/) when their
+# secrets are in the environment. Optional settings default to empty (Rasa refuses to
+# start on an unset ${...}).
+credentials="$VAR_DIR/credentials.yml"
+cp credentials.yml "$credentials"
+channels="website widget, REST"
+if [ -n "${TELEGRAM_TOKEN:-}" ]; then
+  export TELEGRAM_BOT_NAME="${TELEGRAM_BOT_NAME-}" TELEGRAM_WEBHOOK_URL="${TELEGRAM_WEBHOOK_URL-}"
+  export TELEGRAM_SECRET_TOKEN="${TELEGRAM_SECRET_TOKEN-}"
+  { echo; cat credentials.d/telegram.yml; } >>"$credentials"
+  channels+=", Telegram"
+fi
+if [ -n "${TWILIO_ACCOUNT_SID:-}" ]; then
+  export TWILIO_AUTH_TOKEN="${TWILIO_AUTH_TOKEN-}" TWILIO_NUMBER="${TWILIO_NUMBER-}"
+  export TWILIO_WEBHOOK_URL="${TWILIO_WEBHOOK_URL-}" TWILIO_TRUST_PROXY="${TWILIO_TRUST_PROXY:-false}"
+  export TWILIO_WHATSAPP_TEMPLATE_SID="${TWILIO_WHATSAPP_TEMPLATE_SID-}"
+  { echo; cat credentials.d/twilio.yml; } >>"$credentials"
+  channels+=", SMS/WhatsApp (Twilio)"
+fi
+
+rasa_args=(run --model "$MODEL_PATH" --endpoints endpoints.yml --credentials "$credentials"
   --interface "$RASA_HOST" --port "$RASA_PORT" --enable-api --auth-token "$RASA_AUTH_TOKEN"
   --cors "http://127.0.0.1:$WEB_PORT")
 "$VENV/bin/python" -m bot.rasa "${rasa_args[@]}" >"$VAR_DIR/log/rasa.log" 2>&1 &
@@ -45,10 +65,20 @@ echo "run: starting (logs in $VAR_DIR/log/) ..."
 "$VENV/bin/python" -m devtools wait-ready --timeout 180 \
   "http://$RASA_HOST:$RASA_PORT/" "http://127.0.0.1:$ACTION_PORT/health" "http://127.0.0.1:$WEB_PORT/"
 
+# Demo links for customers logged in to the bank's website (a signed identity token in
+# the page address, as the website would embed it; valid for 8 hours).
+demo_links=""
+for customer in margaret.w lucia.g amelie.d; do
+  link="$("$VENV/bin/python" -m bot webchat-link "$customer" --hours 8 --base-url "http://127.0.0.1:$WEB_PORT")"
+  demo_links+="    $customer: $link"$'\n'
+done
+
 cat <<TXT
 
-  Web chat:       http://127.0.0.1:$WEB_PORT/
-  Rasa REST:      http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook
+  Channels:       $channels
+  Web chat:       http://127.0.0.1:$WEB_PORT/   (an anonymous visitor)
+  Logged in as a demo customer (demo/customers.yml):
+$demo_links  Rasa REST:      http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook
   Rasa socket.io: http://$RASA_HOST:$RASA_PORT/socket.io
   Action server:  http://127.0.0.1:$ACTION_PORT/webhook  (Rasa only: ACTION_SERVER_TOKEN)
   Rasa HTTP API:  token in \$RASA_AUTH_TOKEN or $VAR_DIR/secrets/rasa_auth_token
