@@ -52,6 +52,7 @@ class Stack:
     action_url: str = ""
     web_url: str = ""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: dict[str, list[str]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     # Rasa's HTTP API token and the action server's secret, fresh for every stack.
     api_token: str = field(default_factory=lambda: secrets.token_hex(32))
@@ -133,12 +134,10 @@ class Stack:
                 "--rasa-url", f"http://127.0.0.1:{rasa_port}",
             ],
         }  # fmt: skip
+        stack.commands = commands
         try:
-            for name, cmd in commands.items():
-                with (stack.logs / f"{name}.log").open("wb") as out:
-                    stack.procs[name] = subprocess.Popen(
-                        cmd, cwd=PROJECT_ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT
-                    )
+            for name in commands:
+                stack._launch(name)
             stack.rasa_url = f"http://127.0.0.1:{rasa_port}"
             stack.action_url = f"http://127.0.0.1:{action_port}"
             stack.web_url = f"http://127.0.0.1:{web_port}"
@@ -152,6 +151,32 @@ class Stack:
             stack.stop()
             raise
         return stack
+
+    def _launch(self, name: str) -> None:
+        with (self.logs / f"{name}.log").open("ab") as out:
+            self.procs[name] = subprocess.Popen(
+                self.commands[name], cwd=PROJECT_ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+
+    def restart(self, name: str, *, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> None:
+        """Stop one process (``rasa``, ``actions``, ``webchat``) and start it again on the
+        same port, as after a deployment or a crash; returns once it answers."""
+        proc = self.procs[name]
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        self._launch(name)
+        url = {
+            "rasa": f"{self.rasa_url}/",
+            "actions": f"{self.action_url}/health",
+            "webchat": f"{self.web_url}/",
+        }
+        pending = wait_ready([url[name]], timeout=timeout, alive=lambda: self.procs[name].poll() is None)
+        if pending:
+            raise StackError(f"{name} did not come back: {pending}\n{self.log_tails()}")
 
     def log_tails(self, chars: int = 3000) -> str:
         parts = []

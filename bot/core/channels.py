@@ -6,7 +6,7 @@ recognised there.
 |---|---|---|---|
 | ``socketio`` (website widget) | ``socketio`` | ``chat`` | ``web`` (the site's customer id) |
 | ``rest`` (website relay, API) | ``rest`` | ``chat`` | ``web`` |
-| ``telegram`` | ``telegram`` | ``app`` | ``telegram`` (the user id) |
+| ``telegram`` | ``telegram`` | ``app`` | ``telegram`` (``telegram_user_id``) |
 | ``twilio`` (SMS) | ``sms`` | ``app`` | ``phone`` (E.164) |
 | ``twilio`` (``whatsapp:`` senders) | ``whatsapp`` | ``app`` | ``phone`` (E.164) |
 
@@ -74,15 +74,18 @@ def resolve_identity(
 ) -> tuple[IdentityKind, str] | None:
     """How the session metadata identifies the customer, or None (an unknown customer).
 
-    Website: ``customer_id`` (the logged-in customer's id, sent by the site); Telegram:
-    the sender id; SMS/WhatsApp (Twilio): the ``phone`` the message came from (E.164;
-    ``region`` reads numbers without a country code).
+    Website: ``customer_id`` (the logged-in customer, from the site's signed token);
+    Telegram: ``telegram_user_id``; SMS/WhatsApp (Twilio): the ``phone`` the message came
+    from (E.164; ``region`` reads numbers without a country code). Only the channels set
+    these keys: the REST channel removes them from what clients send
+    (``bot.core.identity.verified_metadata``).
     """
     metadata = metadata or {}
     customer_id = metadata.get("customer_id")
     if isinstance(customer_id, str) and customer_id.strip():
         return IdentityKind.web, customer_id.strip()
-    if metadata.get("channel") == "telegram":
-        return IdentityKind.telegram, sender_id
+    telegram_user = metadata.get("telegram_user_id")
+    if metadata.get("channel") == "telegram" and isinstance(telegram_user, (int, str)) and str(telegram_user):
+        return IdentityKind.telegram, str(telegram_user)
     phone = sender_number(metadata, region=region)
     return (IdentityKind.phone, phone.e164) if phone is not None else None

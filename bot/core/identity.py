@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -42,6 +43,9 @@ MAX_CUSTOMER_ID_CHARS = 128
 MIN_KEY_CHARS = 32
 TOKEN_KEY = "identity_token"  # noqa: S105 (a metadata key, not a secret)
 CUSTOMER_KEY = "customer_id"
+# Metadata only the channels themselves set, naming who writes: the number an SMS or
+# WhatsApp came from (Twilio), the Telegram user. Never taken from a client.
+CHANNEL_IDENTITY_KEYS = ("phone", "telegram_user_id")
 _SESSION_RANDOM_BYTES = 18
 _SESSION_MAC_BYTES = 12
 
@@ -116,8 +120,10 @@ def verify_token(token: Any, *, key: bytes | None) -> Identity | None:
 
 def verified_metadata(metadata: Mapping[str, Any] | None, *, key: bytes | None) -> dict[str, Any]:
     """Client metadata with the identity settled: ``customer_id`` only from a valid
-    ``identity_token`` (both client-sent fields removed)."""
-    clean = {k: v for k, v in (metadata or {}).items() if k not in (TOKEN_KEY, CUSTOMER_KEY)}
+    ``identity_token``; the client's own ``customer_id``, the token and identities only a
+    channel may state (``CHANNEL_IDENTITY_KEYS``) removed."""
+    dropped = (TOKEN_KEY, CUSTOMER_KEY, *CHANNEL_IDENTITY_KEYS)
+    clean = {k: v for k, v in (metadata or {}).items() if k not in dropped}
     identity = verify_token((metadata or {}).get(TOKEN_KEY), key=key)
     if identity is not None:
         clean[CUSTOMER_KEY] = identity.customer_id
@@ -149,6 +155,14 @@ def new_session_id(customer_id: str | None, *, key: bytes) -> str:
     """An unguessable session id bound to ``customer_id`` (None: an anonymous visitor)."""
     random_part = _b64(secrets.token_bytes(_SESSION_RANDOM_BYTES))
     return f"{random_part}.{_session_mac(random_part, customer_id, key)}"
+
+
+_SESSION_SHAPE = re.compile(r"^[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{16}$")
+
+
+def looks_like_session_id(value: str) -> bool:
+    """Whether ``value`` has the shape of a widget session id (``new_session_id``)."""
+    return bool(_SESSION_SHAPE.match(value))
 
 
 def session_belongs(session_id: Any, customer_id: str | None, *, key: bytes) -> bool:

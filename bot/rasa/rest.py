@@ -22,6 +22,7 @@ the customer's text and answered with a 500 that reveals nothing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,13 +31,16 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.core.identity import identity_key, verified_metadata
+from bot.core.identity import identity_key, looks_like_session_id, verified_metadata
 from bot.core.limits import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, RateLimiter
 from bot.core.redaction import redact
 
 logger = logging.getLogger(__name__)
 # Our own processes on this machine (the website relay) speak for many customers.
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
+# Conversation ids the other channels own: a Telegram chat, an SMS/WhatsApp number. A REST
+# client may not write into (and read the answers of) another channel's conversation.
+OTHER_CHANNEL_IDS = re.compile(r"^(-?[0-9]+|(whatsapp:)?\+?[0-9 ]{6,20})$")
 
 
 def read_message(body: Any) -> tuple[str, str, dict[str, Any] | None] | str:
@@ -50,6 +54,8 @@ def read_message(body: Any) -> tuple[str, str, dict[str, Any] | None] | str:
         return f"'sender' must be at most {MAX_SENDER_CHARS} printable characters"
     if redact(sender).kinds:
         return "'sender' must not hold card data"
+    if OTHER_CHANNEL_IDS.match(sender) or looks_like_session_id(sender):
+        return "'sender' must not be a Telegram chat, a phone number or a widget session"
     if not isinstance(message, str):
         return "'message' must be a string"
     if metadata is not None and not isinstance(metadata, dict):

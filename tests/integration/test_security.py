@@ -150,3 +150,45 @@ def test_card_data_a_customer_types_is_in_no_store_no_log_and_no_api(stack: Stac
     assert not digits.search(tracker), "the tracker API serves no card data"
     leaks = files_holding(stack.workdir, digits)
     assert leaks == [], f"card data found in {leaks}"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"channel": "telegram"},
+        {"channel": "telegram", "telegram_user_id": 481516234},  # Sam's Telegram user id
+        {"channel": "twilio", "phone": "+44 7911 123456"},  # Margaret's number
+        {"channel": "socketio", "customer_id": "margaret.w"},
+    ],
+)
+def test_a_rest_client_cannot_claim_another_channels_customer(
+    stack: Stack, metadata: dict[str, object]
+) -> None:
+    sender = f"rest-{uuid.uuid4().hex}"
+    body = json.dumps({"sender": sender, "message": "hello", "metadata": metadata}).encode()
+    status, _ = http_call(
+        f"{stack.rasa_url}/webhooks/rest/webhook", body, headers={"Content-Type": "application/json"}
+    )
+    assert status == 200
+    profile = stack.tracker(sender)["slots"].get("customer_profile") or {}
+    assert not profile.get("name"), f"{metadata} loaded {profile.get('name')}'s profile"
+
+
+@pytest.mark.parametrize("sender", ["481516234", "-1001234567", "+447911123456", "whatsapp:+447911123456"])
+def test_a_rest_client_cannot_write_into_another_channels_conversation(stack: Stack, sender: str) -> None:
+    body = json.dumps({"sender": sender, "message": "what is my balance"}).encode()
+    status, answer = http_call(
+        f"{stack.rasa_url}/webhooks/rest/webhook", body, headers={"Content-Type": "application/json"}
+    )
+    assert status == 400 and b"must not be" in answer
+
+
+def test_a_rest_client_cannot_write_into_a_widget_session(stack: Stack) -> None:
+    from bot.core.identity import new_session_id
+
+    sender = new_session_id(None, key=stack.session_key.encode())
+    body = json.dumps({"sender": sender, "message": "hello"}).encode()
+    status, _ = http_call(
+        f"{stack.rasa_url}/webhooks/rest/webhook", body, headers={"Content-Type": "application/json"}
+    )
+    assert status == 400

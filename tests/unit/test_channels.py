@@ -24,7 +24,10 @@ def test_output_format_tells_whatsapp_from_sms() -> None:
 
 def test_resolve_identity_from_session_metadata() -> None:
     assert resolve_identity("abc", {"customer_id": " sam.k "}, region="GB") == (IdentityKind.web, "sam.k")
-    assert resolve_identity("481516234", {"channel": "telegram"}, region="GB") == (
+    assert resolve_identity("481516234", {"channel": "telegram"}, region="GB") is None
+    assert resolve_identity(
+        "481516234", {"channel": "telegram", "telegram_user_id": 481516234}, region="GB"
+    ) == (
         IdentityKind.telegram,
         "481516234",
     )
