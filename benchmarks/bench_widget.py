@@ -5,9 +5,10 @@ socket.io beside REST, and staff messages pushed to an open widget.
 
 One stack (the shipped model, loopback ports). Measured in the same run:
 
-- **ready**: headless Chromium opens the demo page; the widget marks ``bankchat-ready``
-  (``performance.mark``) when it is connected and the greeting is shown — milliseconds
-  after navigation start, over ``--loads`` fresh page loads (target ≤ 1 s).
+- **ready**: headless Chromium opens the demo page as a new visitor and opens the chat
+  as soon as the page has loaded; the widget marks ``bankchat-ready``
+  (``performance.mark``) when it is connected and the greeting is shown — time since
+  navigation start, over ``--loads`` fresh page loads (target ≤ 1 s).
 - **round trip**: the same customer messages sent over REST (the baseline) and over
   socket.io (the widget's protocol: ``user_uttered`` until its acknowledgement, which
   comes once every answer is out), alternating, p50/p95 and the socket.io/REST ratio.
@@ -130,6 +131,7 @@ def ready_times(stack: Stack, loads: int) -> list[float]:
             driver.get(stack.web_url + "/")
             driver.execute_script("try { localStorage.clear(); sessionStorage.clear(); } catch (e) {}")
             driver.refresh()  # a visitor with nothing stored
+            driver.execute_script("BankChat.open()")  # the launcher clicked as soon as the page is there
             deadline = time.monotonic() + 20
             mark = None
             while mark is None and time.monotonic() < deadline:
