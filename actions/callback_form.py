@@ -49,7 +49,10 @@ class ActionAskCallbackNumber(common.UsesServices, Action):
     ) -> list[EventType]:
         known = common.known_callback_number(self.services, tracker)
         if known is not None:
-            dispatcher.utter_message(response="utter_ask_callback_number_known", known_number=known.display)
+            dispatcher.utter_message(
+                response="utter_ask_callback_number_known",
+                known_number=common.shown_number(self.services, tracker, known),
+            )
         else:
             dispatcher.utter_message(
                 response="utter_ask_callback_number", **number_examples(self.services, tracker)

@@ -13,7 +13,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.channels import message_channel
-from bot.core.phones import PhoneNumber, known_number
+from bot.core.masking import mask
+from bot.core.phones import PhoneNumber, known_number, sender_number
 from bot.handoff.asks import ALSO_REQUESTED_KEY, requested_in
 from bot.handoff.routing import ROUTE_SLOT, Request, Route, Situation
 from bot.persona.assessment import Conversation, conversation_from_events
@@ -140,6 +141,16 @@ def known_callback_number(services: Services, tracker: Tracker) -> PhoneNumber |
     return known_number(
         metadata(tracker), tracker.get_slot("customer_phone"), region=services.policy.default_region
     )
+
+
+def shown_number(services: Services, tracker: Tracker, number: PhoneNumber) -> str:
+    """How a known number is shown to the customer: the number they text from in full,
+    one from their profile masked to its last digits (the chat may be on a shared screen,
+    and the profile is not something to read out to whoever holds the session)."""
+    sender = sender_number(metadata(tracker), region=services.policy.default_region)
+    if sender is not None and sender.e164 == number.e164:
+        return number.display
+    return mask(number.display, region=number.region or services.policy.default_region).text
 
 
 def invalid_answers(tracker: Tracker) -> int:

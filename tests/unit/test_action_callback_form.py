@@ -46,6 +46,14 @@ async def test_number_question_offers_the_number_they_text_from(
     assert messages[0]["response"] == "utter_ask_callback_number"
 
 
+async def test_a_number_from_the_profile_is_shown_masked(services: Services, extractor: CueExtractor) -> None:
+    web = make_tracker([user_event(extractor, "call me")], {"customer_phone": "+447911123456"})
+    messages, _ = await run_action(ActionAskCallbackNumber(services), web)
+    assert messages[0]["response"] == "utter_ask_callback_number_known"
+    shown = messages[0]["known_number"]
+    assert shown.endswith("456") and "7911" not in shown and "123" not in shown
+
+
 async def test_number_validation(services: Services, extractor: CueExtractor) -> None:
     form = ValidateCallbackForm(services)
     dispatcher = CollectingDispatcher()
