@@ -92,6 +92,16 @@ def _phone_line(slots: dict[str, Any]) -> bool:
 
 CHOICES_KWARG = "choices"
 HOURS = "hours"
+GREETING, GREETING_AGAIN = "utter_greet", "utter_greet_back"
+# Set by the website widget's channel when its window already showed the welcome.
+WELCOMED_KEY = "welcomed"
+
+
+def _welcomed(tracker: DialogueStateTracker, previous: list[str]) -> bool:
+    """The customer's window already showed the welcome and nothing was said since."""
+    latest = tracker.latest_message
+    metadata = latest.metadata if latest is not None else None
+    return not previous and isinstance(metadata, dict) and metadata.get(WELCOMED_KEY) is True
 
 
 def _choices(value: Any) -> list[dict[str, str]]:
@@ -175,6 +185,8 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> dict[str, Any] | None:
         no_reply_yet, previous = _turn(tracker)
+        if utter_action == GREETING and _welcomed(tracker, previous):
+            utter_action = GREETING_AGAIN  # not the same welcome twice in a row
         first = self._first_of_turn(tracker, no_reply_yet)
         slots = tracker.current_slot_values()
         profile = _profile(slots)

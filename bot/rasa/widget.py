@@ -53,6 +53,7 @@ from socketio import AsyncServer
 
 from bot.core.identity import identity_key, new_session_id, session_belongs, session_key, verify_token
 from bot.core.limits import MAX_MESSAGE_CHARS, RateLimiter
+from bot.rasa.nlg import WELCOMED_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -307,6 +308,8 @@ class WidgetInput(SocketIOInput):  # type: ignore[misc]
                 greeting = await self._greeting(session_id, language or wanted)
                 if greeting is not None:
                     await sio.emit(self.bot_message_evt, greeting, room=sid)
+                    state["welcomed"] = True  # a "hello" next gets a short answer, not this again
+                    await sio.save_session(sid, state)
 
         @sio.on(self.user_message_evt)  # type: ignore[untyped-decorator]
         async def handle_message(sid: str, data: Any = None) -> dict[str, Any]:
@@ -332,6 +335,8 @@ class WidgetInput(SocketIOInput):  # type: ignore[misc]
             metadata: dict[str, Any] = {"channel": self.name()}
             if state.get("customer_id"):
                 metadata["customer_id"] = state["customer_id"]
+            if state.get("welcomed"):
+                metadata[WELCOMED_KEY] = True
             sent = data.get("metadata")
             if isinstance(sent, dict) and sent.get("language") in LANGUAGES:
                 metadata["ui_language"] = sent["language"]

@@ -135,3 +135,24 @@ async def test_card_data_in_the_message_is_acknowledged_once_and_never_asked_for
     plain = _tracker(rasa_domain, {"language": "es"}, "mi tarjeta fue rechazada")
     answer = await nlg.generate("utter_declined_card_payment", plain, "rest")
     assert answer is not None and "eliminado" not in answer["text"]
+
+
+async def test_a_hello_after_the_widgets_welcome_is_not_answered_with_the_welcome_again(
+    rasa_domain: Domain, bank: BankInfo
+) -> None:
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    nlg = PersonaNLG(endpoint_config=None, domain=rasa_domain)
+    welcome = await nlg.generate("utter_greet", DialogueStateTracker.from_events("w0", []), "socketio")
+    assert welcome is not None
+    hello = UserUttered("hi there", parse_data={"intent": {"name": "greet"}}, metadata={"welcomed": True})  # type: ignore[arg-type]
+    again = await nlg.generate("utter_greet", DialogueStateTracker.from_events("w1", [hello]), "socketio")
+    assert again is not None and again["text"] != welcome["text"]
+    assert again["metadata"]["wording"]["response"] == "utter_greet_back"
+    # Later in the conversation, or without the widget's welcome, the greeting is the usual one.
+    later = DialogueStateTracker.from_events("w2", [hello, BotUttered("Sure."), hello])
+    assert (await nlg.generate("utter_greet", later, "socketio"))["text"] == welcome["text"]  # type: ignore[index]
+    plain = UserUttered("hi there", parse_data={"intent": {"name": "greet"}})  # type: ignore[arg-type]
+    assert (await nlg.generate("utter_greet", DialogueStateTracker.from_events("w3", [plain]), "rest"))[  # type: ignore[index]
+        "text"
+    ] == welcome["text"]
