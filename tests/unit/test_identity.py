@@ -34,8 +34,12 @@ def test_a_token_names_its_customer_until_it_expires() -> None:
     [
         issue_token("margaret.w", key=OTHER),  # signed by someone else
         issue_token("margaret.w", key=KEY, ttl_seconds=60, now=time.time() - 3600),  # expired
-        jwt.encode({"sub": "margaret.w", "aud": "other", "iat": int(time.time()), "exp": int(time.time()) + 60}, KEY),
-        jwt.encode({"aud": AUDIENCE, "iat": int(time.time()), "exp": int(time.time()) + 60}, KEY),  # no subject
+        jwt.encode(
+            {"sub": "margaret.w", "aud": "other", "iat": int(time.time()), "exp": int(time.time()) + 60}, KEY
+        ),
+        jwt.encode(
+            {"aud": AUDIENCE, "iat": int(time.time()), "exp": int(time.time()) + 60}, KEY
+        ),  # no subject
         jwt.encode({"sub": "margaret.w", "aud": AUDIENCE}, KEY),  # never expires
         jwt.encode(
             {"sub": "margaret.w", "aud": AUDIENCE, "iat": 1, "exp": 2**40}, "", algorithm="none"
@@ -60,7 +64,9 @@ def test_without_a_key_every_customer_is_anonymous() -> None:
 
 def test_metadata_names_a_customer_only_through_a_valid_token() -> None:
     key = KEY.encode()
-    assert verified_metadata({"customer_id": "margaret.w", "channel": "socketio"}, key=key) == {"channel": "socketio"}
+    assert verified_metadata({"customer_id": "margaret.w", "channel": "socketio"}, key=key) == {
+        "channel": "socketio"
+    }
     signed = {"identity_token": issue_token("lucia.g", key=KEY), "customer_id": "margaret.w"}
     assert verified_metadata(signed, key=key) == {"customer_id": "lucia.g"}
     assert verified_metadata(None, key=key) == {}
