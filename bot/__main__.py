@@ -13,6 +13,9 @@ Commands (each group lives with its package):
     handoff list | show | claim | reply | done | cancel | correct | resume
                                          the staff queue of callbacks and live chats
                                                                                  (bot.handoff.cli)
+    console                              serve the staff console (web)          (bot.console.cli)
+    staff add-user NAME | list | disable NAME
+                                         staff console accounts
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import sys
 # spaCy's thinc imports TensorFlow when it is installed (Rasa installs it); keep it quiet.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from bot.console import cli as console_cli
 from bot.core.commands import CommandError
 from bot.handoff import cli as handoff_cli
 from bot.persona import cli as persona_cli
@@ -35,7 +39,7 @@ from bot.wording import cli as wording_cli
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Persona-aware bank assistant tools")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (persona_cli, wording_cli, web_cli, store_cli, handoff_cli):
+    for group in (persona_cli, wording_cli, web_cli, store_cli, handoff_cli, console_cli):
         group.add_commands(sub)
     return parser
 

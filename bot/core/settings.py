@@ -31,6 +31,8 @@ class Settings:
         rasa_url: the Rasa server's HTTP API, for staff tooling (``RASA_URL``).
         rasa_token: token for Rasa's HTTP API (``RASA_AUTH_TOKEN``, else the one
             ``scripts/run.sh`` generated into ``$VAR_DIR/secrets/rasa_auth_token``).
+        console_secure_cookies: the staff console's cookies are sent over HTTPS only
+            (``CONSOLE_SECURE_COOKIES=1``; production, behind an HTTPS proxy).
     """
 
     bank_config: Path = DEFAULT_BANK_CONFIG
@@ -39,6 +41,7 @@ class Settings:
     spool_dir: Path = DEFAULT_SPOOL_DIR
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str | None = None
+    console_secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -50,6 +53,7 @@ class Settings:
             spool_dir=Path(env.get("HANDOFF_SPOOL_DIR") or DEFAULT_SPOOL_DIR),
             rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT') or 5005}",
             rasa_token=env.get("RASA_AUTH_TOKEN") or _stored_secret(env, "rasa_auth_token"),
+            console_secure_cookies=(env.get("CONSOLE_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
         )
 
 

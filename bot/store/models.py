@@ -141,7 +141,11 @@ class Handoff(Base):
     """A conversation handed to staff: a phone callback or a live chat."""
 
     __tablename__ = "handoffs"
-    __table_args__ = (Index("ix_handoffs_status_kind_created", "status", "kind", "created_at"),)
+    __table_args__ = (
+        Index("ix_handoffs_status_kind_created", "status", "kind", "created_at"),
+        # A member of staff's own handoffs ("claimed by me"), by status.
+        Index("ix_handoffs_assignee_status", "assignee", "status"),
+    )
 
     id = Column(Integer, primary_key=True)
     request_id = Column(String(36), nullable=False, unique=True)  # idempotency key (spool re-import)
@@ -184,3 +188,117 @@ class PersonaCorrection(Base):
     staff_user = Column(String(128), nullable=False)
     note = Column(Text)
     created_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+# --- The staff console: accounts, sessions, the audit trail, and what staff record about
+# handoffs. Staff are named by username in the other tables (like ``Handoff.assignee``):
+# usernames never change and accounts are disabled, never deleted.
+
+
+class StaffRole(str, enum.Enum):
+    """What a member of staff may do; each role may do everything the ones before it may."""
+
+    agent = "agent"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+class CallbackOutcome(str, enum.Enum):
+    reached = "reached"
+    no_answer = "no_answer"
+    wrong_number = "wrong_number"
+    cancelled = "cancelled"
+
+
+class StaffUser(Base):
+    """A console account: lowercase username, an argon2 password hash, a role."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(_enum(StaffRole, "staff_role"), nullable=False)
+    timezone = Column(String(64), nullable=False)  # IANA name: times are shown in it
+    disabled = Column(Boolean, nullable=False, default=False)
+    created_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+    last_login_at = Column(UTCDateTime())
+
+    sessions = relationship("StaffSession", back_populates="user", cascade="all, delete-orphan")
+
+
+class StaffSession(Base):
+    """A logged-in browser. Only the SHA-256 of the cookie's token is stored, so the table
+    alone cannot be used to log in."""
+
+    __tablename__ = "staff_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    csrf_token = Column(String(64), nullable=False)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+    expires_at = Column(UTCDateTime(), nullable=False, index=True)  # absolute limit
+    last_seen_at = Column(UTCDateTime(), nullable=False, default=utcnow)  # for the idle limit
+    client_address = Column(String(64))
+
+    user = relationship("StaffUser", back_populates="sessions")
+
+
+class AuditEntry(Base):
+    """Who did what, to what, when, from where. Rows are only ever added."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_action_at", "action", "at"),
+        Index("ix_audit_entries_actor_at", "actor", "at"),
+        Index("ix_audit_entries_target_action_at", "target", "action", "at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+    actor = Column(String(64))  # a username, "cli", or None (an anonymous visitor)
+    action = Column(String(64), nullable=False)  # "handoff.claim", "login.failed", "user.add"
+    target = Column(String(128))  # a handoff reference, a username…
+    detail = Column(JSON, nullable=False, default=dict)
+    client_address = Column(String(64))
+
+
+class HandoffNote(Base):
+    """An internal note on a handoff; the customer never sees it."""
+
+    __tablename__ = "handoff_notes"
+
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    author = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class CallbackAttempt(Base):
+    """One try at calling a customer back."""
+
+    __tablename__ = "callback_attempts"
+
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    outcome = Column(_enum(CallbackOutcome, "callback_outcome"), nullable=False)
+    by = Column(String(64), nullable=False)
+    at = Column(UTCDateTime(), nullable=False, default=utcnow)
+    note = Column(Text)
+
+
+class PersonaRating(Base):
+    """A member of staff's verdict on a handoff's persona: was it right, was it useful.
+    One per member of staff and handoff (rating again replaces it)."""
+
+    __tablename__ = "persona_ratings"
+    __table_args__ = (UniqueConstraint("handoff_id", "by", name="uq_persona_ratings_handoff_by"),)
+
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    by = Column(String(64), nullable=False)
+    persona_right = Column(Boolean, nullable=False)
+    useful = Column(Boolean, nullable=False)
+    at = Column(UTCDateTime(), nullable=False, default=utcnow)
