@@ -8,7 +8,7 @@ Writes: ``Suggestion``s (a title for staff, a text for the customer), fully fill
 Two sources, both worded for the persona's tone and in the customer's language:
 
 * the assistant's answer to the customer's latest question: the ``utter_<intent>``
-  response of its intent (``latest_topic`` finds the intent in the tracker's events);
+  response of its intent (``latest_topic`` picks it from the conversation's intents);
 * staff phrases (``data/wording/<lang>/staff.yml``): a greeting as the named member of
   staff, an apology for the wait, a line for checking the account, a hold line and a
   closing line.
@@ -93,20 +93,16 @@ def topic_response(intent: str | None) -> str | None:
     return f"utter_{intent}"
 
 
-def latest_topic(events: Iterable[Mapping[str, Any]], *, renderer: Renderer) -> str | None:
-    """The intent of the customer's latest question that the assistant has an answer for.
-
-    Reads tracker events (``GET /conversations/{id}/tracker``); skips greetings, thanks,
-    yes/no and the like, and intents the wording catalogue has no ``utter_<intent>`` for.
+def latest_topic(intents: Iterable[str | None], *, renderer: Renderer) -> str | None:
+    """The latest of the customer's ``intents`` (oldest first, such as
+    ``Conversation.intents``) that is a question the assistant has an answer for: greetings,
+    thanks, yes/no and the like are skipped, and so are intents without ``utter_<intent>``
+    in the wording catalogue.
     """
     known = renderer.wording.responses()
     latest: str | None = None
-    for event in events:
-        if event.get("event") != "user":
-            continue
-        parse = event.get("parse_data") or {}
-        intent = (parse.get("intent") or {}).get("name") if isinstance(parse, Mapping) else None
-        response = topic_response(intent if isinstance(intent, str) else None)
+    for intent in intents:
+        response = topic_response(intent)
         if response is not None and response in known:
             latest = intent
     return latest
