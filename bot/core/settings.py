@@ -13,6 +13,7 @@ DEFAULT_PERSONAS_FILE = PROJECT_ROOT / "personas.yml"
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_VAR_DIR / 'bank.db'}"
 DEFAULT_SPOOL_DIR = DEFAULT_VAR_DIR / "spool"
+DEFAULT_TRACKER_STORE_URL = f"sqlite:///{DEFAULT_VAR_DIR / 'tracker.db'}"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class Settings:
         rasa_url: the Rasa server's HTTP API, for staff tooling (``RASA_URL``).
         rasa_token: token for Rasa's HTTP API (``RASA_AUTH_TOKEN``, else the one
             ``scripts/run.sh`` generated into ``$VAR_DIR/secrets/rasa_auth_token``).
+        tracker_store_url: SQLAlchemy URL of Rasa's SQL tracker store, read by staff
+            tooling only (``TRACKER_STORE_URL``; by default the SQLite file ``TRACKER_DB``,
+            ``$VAR_DIR/tracker.db``).
         console_secure_cookies: the staff console's cookies are sent over HTTPS only
             (``CONSOLE_SECURE_COOKIES=1``; production, behind an HTTPS proxy).
     """
@@ -41,6 +45,7 @@ class Settings:
     spool_dir: Path = DEFAULT_SPOOL_DIR
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str | None = None
+    tracker_store_url: str = DEFAULT_TRACKER_STORE_URL
     console_secure_cookies: bool = False
 
     @classmethod
@@ -53,8 +58,14 @@ class Settings:
             spool_dir=Path(env.get("HANDOFF_SPOOL_DIR") or DEFAULT_SPOOL_DIR),
             rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT') or 5005}",
             rasa_token=env.get("RASA_AUTH_TOKEN") or _stored_secret(env, "rasa_auth_token"),
+            tracker_store_url=env.get("TRACKER_STORE_URL") or f"sqlite:///{_tracker_db(env)}",
             console_secure_cookies=(env.get("CONSOLE_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
         )
+
+
+def _tracker_db(env: Mapping[str, str]) -> Path:
+    """The SQLite file of Rasa's tracker store, as ``scripts/env.sh`` sets ``TRACKER_DB``."""
+    return Path(env.get("TRACKER_DB") or Path(env.get("VAR_DIR") or DEFAULT_VAR_DIR) / "tracker.db")
 
 
 def _stored_secret(env: Mapping[str, str], name: str) -> str | None:
