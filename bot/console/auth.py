@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.console.passwords import PasswordPolicyError
-from bot.console.security import LoginPolicy, new_token, token_hash
+from bot.console.security import new_token, token_hash
 from bot.console.views import CLOCK, CONFIG, DATABASE, LOGIN_CSRF_COOKIE, PASSWORDS, client_address
 from bot.store.staff import USERNAME_PATTERN, StaffRepository
 
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "console_session"
-
-DEFAULT_LOGIN_POLICY = LoginPolicy()
 
 
 @dataclass(frozen=True)
@@ -44,11 +42,11 @@ class _Account:
     disabled: bool
 
 
-async def attempt_login(
-    request: web.Request, username: str, password: str, *, policy: LoginPolicy = DEFAULT_LOGIN_POLICY
-) -> LoginResult:
-    """Check a login and, when it is right and not throttled, open a session."""
+async def attempt_login(request: web.Request, username: str, password: str) -> LoginResult:
+    """Check a login and, when it is right and not throttled (``ConsoleConfig.login``),
+    open a session."""
     database, passwords, config = request.app[DATABASE], request.app[PASSWORDS], request.app[CONFIG]
+    policy = config.login
     now = request.app[CLOCK]()
     address = client_address(request)
     typed = username.strip().lower()

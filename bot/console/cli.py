@@ -164,6 +164,7 @@ def add_commands(sub: Any) -> None:
     add = staff.add_parser(
         "add-user",
         parents=[common],
+        allow_abbrev=False,  # "--password SECRET" must not pass for --password-file
         help="add a staff account (the password is typed at a prompt or read from --password-file)",
     )
     add.add_argument("name", help="username: 2-64 of a-z 0-9 . _ -")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from bot.console.passwords import Passwords
-from bot.console.security import Staff, current_staff, new_token
+from bot.console.security import LoginPolicy, Staff, current_staff, new_token
 from bot.store.db import Database
 from bot.store.staff import DEFAULT_STAFF_TIMEZONE, StaffRepository
 
@@ -50,6 +50,7 @@ class ConsoleConfig:
         session_lifetime: a session ends this long after login, whatever happens.
         idle_timeout: … or this long after its last request.
         default_timezone: for pages seen before logging in.
+        login: login throttling.
     """
 
     rasa_url: str = "http://127.0.0.1:5005"
@@ -58,6 +59,7 @@ class ConsoleConfig:
     session_lifetime: dt.timedelta = dt.timedelta(hours=8)
     idle_timeout: dt.timedelta = dt.timedelta(hours=1)
     default_timezone: str = DEFAULT_STAFF_TIMEZONE
+    login: LoginPolicy = field(default_factory=LoginPolicy)
 
 
 DATABASE = web.AppKey("database", Database)

@@ -236,14 +236,16 @@ class StaffRepository:
         limit: int = 50,
         offset: int = 0,
     ) -> AuditPage:
-        """Entries newest first, filtered by exact actor, action (``login.*`` matches a
-        prefix) and target."""
+        """Entries newest first, filtered by exact actor, action (``login.*``: ``login`` and
+        every ``login.…``) and target."""
         conditions = []
         if actor:
             conditions.append(AuditEntry.actor == actor)
         if action:
-            if action.endswith("*"):
-                conditions.append(AuditEntry.action.startswith(action[:-1], autoescape=True))
+            if action.endswith(".*"):
+                group = action[:-2]
+                in_group = AuditEntry.action.startswith(f"{group}.", autoescape=True)
+                conditions.append(or_(AuditEntry.action == group, in_group))
             else:
                 conditions.append(AuditEntry.action == action)
         if target:
