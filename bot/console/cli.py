@@ -50,6 +50,8 @@ def _cmd_console(args: argparse.Namespace) -> int:
         rasa_token=settings.rasa_token,
         secure_cookies=args.secure_cookies or settings.console_secure_cookies,
         default_timezone=default_timezone(settings),
+        bank_config=settings.bank_config,
+        tracker_store_url=settings.tracker_store_url,
     )
     app = create_app(database=database(args), config=config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.console.passwords import Passwords
 from bot.console.security import LoginPolicy, Staff, current_staff, new_token
+from bot.core.settings import DEFAULT_BANK_CONFIG
 from bot.store.db import Database
 from bot.store.staff import DEFAULT_STAFF_TIMEZONE, StaffRepository
 
@@ -51,6 +53,10 @@ class ConsoleConfig:
         idle_timeout: … or this long after its last request.
         default_timezone: for pages seen before logging in.
         login: login throttling.
+        bank_config: the bank configuration (``Settings.bank_config``): the service
+            policy's targets for the queue and callbacks.
+        tracker_store_url: Rasa's SQL tracker store (``Settings.tracker_store_url``), read
+            to show which customers wrote again; None: not read.
     """
 
     rasa_url: str = "http://127.0.0.1:5005"
@@ -60,6 +66,8 @@ class ConsoleConfig:
     idle_timeout: dt.timedelta = dt.timedelta(hours=1)
     default_timezone: str = DEFAULT_STAFF_TIMEZONE
     login: LoginPolicy = field(default_factory=LoginPolicy)
+    bank_config: Path = DEFAULT_BANK_CONFIG
+    tracker_store_url: str | None = None
 
 
 DATABASE = web.AppKey("database", Database)
