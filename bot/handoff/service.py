@@ -1,9 +1,12 @@
-"""The service policy for handoffs: business hours and the live-chat wait.
+"""The service policy for handoffs: business hours, the live-chat wait and the targets
+staff work to.
 
 Configured in ``bank.yml`` under ``service`` (see the comments there): the timezone of
 the business hours, the hours per weekday, the region for numbers typed without a
 country code, the callback window length and lead time, the unusable answers before the
-callback form gives up, and the live-chat staffing used to estimate an honest wait.
+callback form gives up, the live-chat staffing used to estimate an honest wait, and the
+staff console's targets (``handoff_sla``): how long a live chat may wait for a person, when
+a callback becomes overdue, when to try an unanswered callback again.
 """
 
 from __future__ import annotations
@@ -74,6 +77,14 @@ class ServicePolicy:
     attempts: int = 3
     live_chat_agents: int = 3
     minutes_per_chat: int = 8
+    # The staff console's targets: a live chat nobody has claimed for longer than
+    # ``live_chat_sla`` is late; a callback not done ``callback_sla`` after its window
+    # opens is overdue; after an unanswered call, try again ``callback_retry`` later; after
+    # ``callback_no_answers`` unanswered calls a callback needs a decision.
+    live_chat_sla: dt.timedelta = dt.timedelta(minutes=5)
+    callback_sla: dt.timedelta = dt.timedelta(0)
+    callback_retry: dt.timedelta = dt.timedelta(minutes=15)
+    callback_no_answers: int = 3
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -133,6 +144,14 @@ def policy_from_mapping(service: Mapping[str, Any], *, where: str = "service") -
             raise ServiceConfigError(f"{where}.{name} must be a positive integer, got {value!r}")
         return value
 
+    def minutes(name: str, default: int) -> dt.timedelta:
+        value = service.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ServiceConfigError(
+                f"{where}.{name} must be a whole number of minutes (0 or more), got {value!r}"
+            )
+        return dt.timedelta(minutes=value)
+
     region = service.get("default_region", "GB")
     if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise ServiceConfigError(f"{where}.default_region: unknown region {region!r}")
@@ -145,6 +164,10 @@ def policy_from_mapping(service: Mapping[str, Any], *, where: str = "service") -
         attempts=positive_int("callback_attempts", 3),
         live_chat_agents=positive_int("live_chat_agents", 3),
         minutes_per_chat=positive_int("minutes_per_chat", 8),
+        live_chat_sla=minutes("live_chat_sla_minutes", 5),
+        callback_sla=minutes("callback_sla_minutes", 0),
+        callback_retry=minutes("callback_retry_minutes", 15),
+        callback_no_answers=positive_int("callback_no_answers", 3),
     )
 
 
@@ -162,3 +185,52 @@ def live_chat_wait(policy: ServicePolicy, *, ahead: int, now: dt.datetime) -> Wa
         return Wait(None, policy.hours.next_open(now))
     rounds = math.floor(ahead / policy.live_chat_agents) + 1
     return Wait(max(2, rounds * policy.minutes_per_chat))
+
+
+OPEN_STATUSES = frozenset({"open", "claimed"})
+
+
+@dataclass(frozen=True)
+class Sla:
+    """Where a handoff stands against the service targets.
+
+    Attributes:
+        due_at: a live chat: when it should have been claimed by; a callback: when it
+            becomes overdue (its window's start, or the request when it has no window,
+            plus ``callback_sla``).
+        late: the target is missed and the handoff is still waiting (a live chat still
+            open, a callback neither done nor cancelled).
+    """
+
+    due_at: dt.datetime
+    late: bool
+
+
+def handoff_sla(
+    policy: ServicePolicy,
+    *,
+    kind: str,
+    status: str,
+    created_at: dt.datetime,
+    window_start: dt.datetime | None = None,
+    now: dt.datetime,
+) -> Sla:
+    """A handoff against the targets (``kind``: ``live_chat`` or ``callback``; ``status``:
+    ``open``, ``claimed``, ``done`` or ``cancelled``)."""
+    if kind == "live_chat":
+        due = created_at + policy.live_chat_sla
+        return Sla(due, status == "open" and now > due)
+    if kind == "callback":
+        due = (window_start or created_at) + policy.callback_sla
+        return Sla(due, status in OPEN_STATUSES and now > due)
+    raise ValueError(f"unknown handoff kind {kind!r}; use live_chat or callback")
+
+
+def callback_retry_at(policy: ServicePolicy, last_no_answer: dt.datetime | None) -> dt.datetime | None:
+    """When to call again after an unanswered call at ``last_no_answer`` (None: no such call)."""
+    return last_no_answer + policy.callback_retry if last_no_answer is not None else None
+
+
+def callback_needs_decision(policy: ServicePolicy, no_answers: int) -> bool:
+    """The customer did not answer ``no_answers`` times: at least ``callback_no_answers``."""
+    return no_answers >= policy.callback_no_answers
