@@ -12,8 +12,9 @@ from bot.core.settings import Settings
 from bot.handoff.rasa_api import RasaApiError, resume_conversation, send_to_customer
 from bot.persona.catalogue import CatalogueError, persona_ids
 from bot.store.cli import database, database_option
-from bot.store.models import Handoff
-from bot.store.repository import HandoffRepository, InvalidTransition, NotFound
+from bot.store.models import Handoff, StaffRole
+from bot.store.repository import HandoffRepository, InvalidTransition, NotFound, SamePersona
+from bot.store.staff import CLI_ACTOR, StaffError, StaffRepository
 
 CHAT_ENDED_RESPONSE = "utter_live_chat_ended"
 
@@ -122,12 +123,49 @@ def _cmd_correct(args: argparse.Namespace) -> int:
     if args.persona not in personas:
         known = ", ".join(personas)
         raise CommandError(f"unknown persona {args.persona!r} (in {settings.personas_file}: {known})")
-    with reported(NotFound), database(args).session() as session:
+    with reported(NotFound, SamePersona), database(args).session() as session:
         correction = HandoffRepository(session).correct_persona(
             staff_user=args.by, corrected_persona=args.persona, reference=args.reference, note=args.note
         )
         inferred = correction.inferred_persona
     print(f"{args.reference}: persona corrected from {inferred or '-'} to {args.persona} by {args.by}")
+    return 0
+
+
+def _cmd_transfer(args: argparse.Namespace) -> int:
+    """Give a claimed handoff to another active member of staff (audited)."""
+    with reported(NotFound, InvalidTransition), database(args).session() as session:
+        staff = StaffRepository(session)
+        colleague = staff.user(args.to)
+        if colleague is None or colleague.disabled:
+            raise CommandError(f"no active staff user {args.to!r} (python -m bot staff list)")
+        handoffs = HandoffRepository(session)
+        assignee = handoffs.get(args.reference).assignee
+        by = staff.user(args.by)
+        supervises = by is not None and not by.disabled and by.role is not StaffRole.agent
+        if assignee is not None and args.by != assignee and not supervises:
+            raise CommandError(
+                f"{args.reference} is claimed by {assignee!r}: only they or a supervisor may transfer it"
+            )
+        _, previous = handoffs.reassign(args.reference, colleague.username)
+        staff.audit(
+            "handoff.transfer",
+            actor=CLI_ACTOR,
+            target=args.reference,
+            detail={"by": args.by, "from": previous, "to": colleague.username},
+        )
+        to = colleague.username
+    print(f"{args.reference}: transferred from {previous or '-'} to {to}")
+    return 0
+
+
+def _cmd_note(args: argparse.Namespace) -> int:
+    """An internal note on a handoff (never sent to the customer; audited)."""
+    with reported(NotFound, StaffError), database(args).session() as session:
+        staff = StaffRepository(session)
+        staff.add_note(args.reference, author=args.by, text=args.text)
+        staff.audit("handoff.note", actor=CLI_ACTOR, target=args.reference, detail={"by": args.by})
+    print(f"{args.reference}: note added by {args.by}")
     return 0
 
 
@@ -171,6 +209,20 @@ def add_commands(sub: Any) -> None:
     correct.add_argument("--by", required=True, help="the member of staff")
     correct.add_argument("--note", help="why, in a few words")
     correct.set_defaults(func=_cmd_correct)
+    transfer = handoff.add_parser(
+        "transfer", parents=[common], help="give a claimed handoff to another member of staff"
+    )
+    transfer.add_argument("reference")
+    transfer.add_argument("--to", required=True, help="the colleague's username (an active account)")
+    transfer.add_argument("--by", required=True, help="the member of staff transferring it")
+    transfer.set_defaults(func=_cmd_transfer)
+    note = handoff.add_parser(
+        "note", parents=[common], help="add an internal note (the customer never sees it)"
+    )
+    note.add_argument("reference")
+    note.add_argument("text")
+    note.add_argument("--by", required=True, help="the member of staff")
+    note.set_defaults(func=_cmd_note)
     resume = handoff.add_parser("resume", help="let the assistant answer a conversation again")
     resume.add_argument("sender_id")
     resume.set_defaults(func=_cmd_resume)

@@ -47,6 +47,10 @@ class InvalidTransition(ValueError):
     """The status workflow does not allow this change; the message names both statuses."""
 
 
+class SamePersona(ValueError):
+    """A persona correction naming the persona the handoff already has."""
+
+
 @dataclass(frozen=True)
 class CustomerView:
     """A customer as the assistant sees it: the profile mapping plus contact details."""
@@ -205,6 +209,29 @@ class HandoffRepository:
         logger.info("handoff.%s reference=%s assignee=%s", target.value, reference, row.assignee)
         return row
 
+    def reassign(self, reference: str, assignee: str) -> tuple[Handoff, str | None]:
+        """Give a claimed handoff to another member of staff (a transfer, or a supervisor
+        taking it over); the handoff and who had it before.
+
+        Raises:
+            InvalidTransition: the handoff is not claimed, or ``assignee`` has it already.
+        """
+        row = self.get(reference)
+        status = HandoffStatus(row.status)
+        if status is not HandoffStatus.claimed:
+            raise InvalidTransition(
+                f"handoff {reference} is {status.value}: only a claimed handoff can change hands"
+            )
+        if not assignee:
+            raise InvalidTransition(f"handoff {reference}: a transfer needs an assignee")
+        if row.assignee == assignee:
+            raise InvalidTransition(f"handoff {reference} is assigned to {assignee!r} already")
+        previous: str | None = row.assignee
+        row.assignee = assignee
+        row.updated_at = utcnow()
+        logger.info("handoff.reassigned reference=%s from=%s to=%s", reference, previous, assignee)
+        return row, previous
+
     def corrections(self, handoff: Handoff) -> list[PersonaCorrection]:
         """Staff corrections of a handoff's persona, oldest first."""
         query = (
@@ -213,6 +240,12 @@ class HandoffRepository:
             .order_by(PersonaCorrection.created_at, PersonaCorrection.id)
         )
         return list(self.session.execute(query).scalars())
+
+    def current_persona(self, handoff: Handoff) -> str | None:
+        """The handoff's persona as staff last corrected it, else as the assistant inferred it."""
+        corrections = self.corrections(handoff)
+        persona: str | None = corrections[-1].corrected_persona if corrections else handoff.persona
+        return persona
 
     def correct_persona(
         self,
@@ -223,8 +256,19 @@ class HandoffRepository:
         sender_id: str | None = None,
         note: str | None = None,
     ) -> PersonaCorrection:
-        """Record that staff corrected the inferred persona (of a handoff or a conversation)."""
+        """Record that staff corrected the inferred persona (of a handoff or a conversation).
+
+        Raises:
+            NotFound: no handoff ``reference``.
+            SamePersona: the handoff has ``corrected_persona`` already (as inferred, or as
+                last corrected).
+        """
         handoff = self.get(reference) if reference else None
+        if handoff is not None and self.current_persona(handoff) == corrected_persona:
+            raise SamePersona(
+                f"handoff {handoff.reference} has persona {corrected_persona!r} already: "
+                "a correction names a different persona"
+            )
         correction = PersonaCorrection(
             handoff_id=handoff.id if handoff else None,
             customer_id=handoff.customer_id if handoff else None,

@@ -166,6 +166,70 @@ def test_cli_seed_and_the_staff_queue(
     db.dispose()
 
 
+def test_cli_transfer_note_and_a_correction_to_the_same_persona(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.store.db import Database
+    from bot.store.repository import HandoffRepository
+    from bot.store.staff import StaffRepository
+
+    url = f"sqlite:///{tmp_path / 'bank.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    db = Database(url)
+    db.upgrade()
+    with db.session() as s:
+        staff = StaffRepository(s)
+        for name in ("agent.ana", "agent.bo", "agent.cy"):
+            staff.add_user(name, password_hash="x", role="agent", timezone="Europe/London")
+        staff.add_user("sup.sam", password_hash="x", role="supervisor", timezone="Europe/London")
+        staff.disable("agent.cy")
+    req = HandoffRequest(
+        kind="live_chat", reason="asked for a person", sender_id="s-1", transcript=[], persona="default"
+    )
+    with db.session() as s:
+        HandoffRepository(s).add(req)
+
+    transfer = ["handoff", "transfer", req.reference, "--by", "agent.ana"]
+    assert cli([*transfer, "--to", "agent.bo"]) == 1
+    assert "only a claimed handoff can change hands" in capsys.readouterr().err
+    assert cli(["handoff", "claim", req.reference, "--by", "agent.ana"]) == 0
+    assert cli([*transfer, "--to", "agent.cy"]) == 1, "a disabled account takes nothing"
+    assert "no active staff user 'agent.cy'" in capsys.readouterr().err
+    assert cli([*transfer, "--to", "nobody"]) == 1
+    assert cli([*transfer, "--to", "agent.bo"]) == 0
+    assert "from agent.ana to agent.bo" in capsys.readouterr().out
+    assert cli([*transfer, "--to", "agent.ana"]) == 1, "agent.ana has given it away"
+    assert "claimed by 'agent.bo': only they or a supervisor" in capsys.readouterr().err
+    back = ["handoff", "transfer", req.reference, "--to", "agent.ana", "--by", "sup.sam"]
+    assert cli(back) == 0, "a supervisor may"
+    assert cli(["handoff", "transfer", req.reference, "--to", "agent.bo", "--by", "agent.ana"]) == 0
+
+    assert cli(["handoff", "note", req.reference, "rang the branch about the card", "--by", "agent.bo"]) == 0
+    assert cli(["handoff", "note", req.reference, "   ", "--by", "agent.bo"]) == 1
+    assert cli(["handoff", "note", "LC-NOPE00", "hello", "--by", "agent.bo"]) == 1
+
+    same = ["handoff", "correct", req.reference, "--persona", "default", "--by", "agent.bo"]
+    assert cli(same) == 1
+    assert "has persona 'default' already" in capsys.readouterr().err
+    with db.session() as s:
+        row = HandoffRepository(s).get(req.reference)
+        assert row.assignee == "agent.bo" and HandoffRepository(s).corrections(row) == []
+        staff = StaffRepository(s)
+        assert [(n.author, n.text) for n in staff.notes(row)] == [
+            ("agent.bo", "rang the branch about the card")
+        ]
+        audit = [
+            (e.actor, e.action, e.detail) for e in reversed(staff.audit_page(target=req.reference).entries)
+        ]
+    assert audit == [
+        ("cli", "handoff.transfer", {"by": "agent.ana", "from": "agent.ana", "to": "agent.bo"}),
+        ("cli", "handoff.transfer", {"by": "sup.sam", "from": "agent.bo", "to": "agent.ana"}),
+        ("cli", "handoff.transfer", {"by": "agent.ana", "from": "agent.ana", "to": "agent.bo"}),
+        ("cli", "handoff.note", {"by": "agent.bo"}),
+    ]
+    db.dispose()
+
+
 def test_prepare_refuses_a_bad_service_configuration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,6 +21,7 @@ from bot.store.repository import (
     HandoffRepository,
     InvalidTransition,
     NotFound,
+    SamePersona,
     find_customer,
 )
 from bot.store.seed import parse_seed, seed_customers
@@ -191,6 +192,53 @@ def test_persona_correction_links_handoff_and_customer(db: Database) -> None:
         )
         assert correction.inferred_persona == "default"
         assert correction.customer_id is not None and correction.sender_id == req.sender_id
+
+
+def test_a_correction_must_name_another_persona_than_the_current_one(db: Database) -> None:
+    req = request("live_chat", persona="default")
+    with db.session() as s:
+        HandoffRepository(s).add(req)
+    with pytest.raises(SamePersona, match="has persona 'default' already"), db.session() as s:
+        HandoffRepository(s).correct_persona(
+            staff_user="ana", corrected_persona="default", reference=req.reference
+        )
+    with db.session() as s:
+        repo = HandoffRepository(s)
+        repo.correct_persona(staff_user="ana", corrected_persona="time_pressed", reference=req.reference)
+        assert repo.current_persona(repo.get(req.reference)) == "time_pressed"
+    with pytest.raises(SamePersona, match="'time_pressed' already"), db.session() as s:
+        HandoffRepository(s).correct_persona(
+            staff_user="sam", corrected_persona="time_pressed", reference=req.reference
+        )
+    with db.session() as s:
+        repo = HandoffRepository(s)
+        back = repo.correct_persona(staff_user="sam", corrected_persona="default", reference=req.reference)
+        assert back.inferred_persona == "default", "the inferred persona is what the assistant said"
+        assert [c.corrected_persona for c in repo.corrections(repo.get(req.reference))] == [
+            "time_pressed",
+            "default",
+        ]
+
+
+def test_a_claimed_handoff_changes_hands(db: Database) -> None:
+    req = request("live_chat")
+    with db.session() as s:
+        HandoffRepository(s).add(req)
+    with pytest.raises(InvalidTransition, match="is open: only a claimed handoff"), db.session() as s:
+        HandoffRepository(s).reassign(req.reference, "bo")
+    with db.session() as s:
+        HandoffRepository(s).transition(req.reference, "claimed", assignee="ana")
+    with db.session() as s:
+        row, previous = HandoffRepository(s).reassign(req.reference, "bo")
+        assert (previous, row.assignee, row.status) == ("ana", "bo", HandoffStatus.claimed)
+    with pytest.raises(InvalidTransition, match="assigned to 'bo' already"), db.session() as s:
+        HandoffRepository(s).reassign(req.reference, "bo")
+    with db.session() as s:
+        HandoffRepository(s).transition(req.reference, "done")
+    with pytest.raises(InvalidTransition, match="is done"), db.session() as s:
+        HandoffRepository(s).reassign(req.reference, "ana")
+    with db.session() as s:
+        assert HandoffRepository(s).get(req.reference).assignee == "bo"
 
 
 def test_naive_datetimes_are_refused(db: Database) -> None:
