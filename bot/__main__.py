@@ -4,6 +4,7 @@ Commands (each group lives with its package):
     personas check [FILE]                validate a persona catalogue            (bot.persona.cli)
     personas evaluate FILE [--json]      persona / language / phone-offer accuracy on
                                          labelled conversations
+    personas export-corrections FILE     staff's persona corrections as labelled conversations
     wording check [--strict]             responses missing a language or a variant (bot.wording.cli)
     webchat                              serve the chat widget, a demo help page and the REST
                                          relay to Rasa                           (bot.web.cli)

@@ -1,4 +1,5 @@
-"""``python -m bot personas …``: check a persona catalogue, evaluate on labelled conversations."""
+"""``python -m bot personas …``: check a persona catalogue, evaluate on labelled conversations,
+export staff's persona corrections as labelled conversations."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.core.commands import reported
+from bot.core.commands import CommandError, reported
 from bot.core.settings import Settings
 from bot.persona.assessment import PersonaEngine
 from bot.persona.catalogue import CatalogueError, load_catalogue
 from bot.persona.evaluation import EvaluationFileError, evaluate, load_conversations
+from bot.store.cli import database, database_option
 
 
 def catalogue_path(value: str | None) -> Path:
@@ -48,6 +50,24 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_corrections(args: argparse.Namespace) -> int:
+    from bot.persona.corrections import export_corrections
+
+    with reported(CatalogueError, exit_code=2):
+        catalogue = load_catalogue(catalogue_path(args.personas), compile_patterns=False)
+    with database(args).session() as session:
+        export = export_corrections(
+            session, persona_ids=catalogue.ids, languages=catalogue.settings.languages
+        )
+    if not export.conversations:
+        raise CommandError(f"nothing to write to {args.file}: {export.summary()}")
+    path = Path(args.file)
+    with reported(OSError):
+        path.write_text(export.to_yaml(), encoding="utf-8")
+    print(f"{path}: {export.summary()}")
+    return 0
+
+
 def add_commands(sub: Any) -> None:
     """Register the ``personas`` command group on the main parser."""
     personas = sub.add_parser("personas", help="persona catalogue tools").add_subparsers(
@@ -62,3 +82,11 @@ def add_commands(sub: Any) -> None:
     ev.add_argument("--personas", help="catalogue file (default: $PERSONAS_FILE or personas.yml)")
     ev.add_argument("--check-targets", action="store_true", help="exit 1 when a metric is below its target")
     ev.set_defaults(func=_cmd_evaluate)
+    export = personas.add_parser(
+        "export-corrections",
+        parents=[database_option()],
+        help="write staff's persona corrections as labelled conversations for evaluate",
+    )
+    export.add_argument("file", help="the evaluation file to write (YAML)")
+    export.add_argument("--personas", help="catalogue file (default: $PERSONAS_FILE or personas.yml)")
+    export.set_defaults(func=_cmd_export_corrections)
