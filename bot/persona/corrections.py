@@ -39,9 +39,9 @@ from bot.persona.profile import Profile
 from bot.store.models import Handoff, HandoffKind, PersonaCorrection
 from bot.store.repository import CustomerRepository
 
-NO_HANDOFF = "no handoff, so no transcript"
-NO_CUSTOMER_TURNS = "no customer message in the transcript"
-UNKNOWN_PERSONA = "persona not in the catalogue"
+NO_HANDOFF = "without a handoff (no transcript kept)"
+NO_CUSTOMER_TURNS = "without a customer message"
+UNKNOWN_PERSONA = "naming a persona not in the catalogue"
 # Profile fields the evaluation reads; the assigned persona and the name are left out.
 PROFILE_FIELDS = ("preferred_language", "preferred_channel", "contact_history", "accessibility_needs")
 

@@ -130,8 +130,8 @@ def test_export_labels_and_skips(
     assert dict(export.skipped) == {NO_HANDOFF: 1, NO_CUSTOMER_TURNS: 1, UNKNOWN_PERSONA: 1}
     assert export.summary() == (
         "3 conversations from 7 persona corrections; 1 replaced by a later correction of the same handoff; "
-        "skipped 3: 1 no customer message in the transcript, 1 no handoff, so no transcript, "
-        "1 persona not in the catalogue"
+        "skipped 3: 1 naming a persona not in the catalogue, 1 without a customer message, "
+        "1 without a handoff (no transcript kept)"
     )
     by_id = {c["id"]: c for c in export.conversations}
     assert list(by_id) == [corrected["quick"], corrected["phone"], corrected["deaf"]]
