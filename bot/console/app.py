@@ -236,6 +236,10 @@ def _add_pages(app: web.Application) -> None:
         routes = getattr(loaded, "routes", None)
         if isinstance(routes, web.RouteTableDef):
             app.router.add_routes(routes)
+        # A page with long-lived responses (event streams) ends them when the console stops.
+        on_shutdown = getattr(loaded, "on_shutdown", None)
+        if callable(on_shutdown):
+            app.on_shutdown.append(on_shutdown)
 
 
 def create_app(
