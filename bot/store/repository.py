@@ -30,10 +30,11 @@ from bot.store.models import (
 
 logger = logging.getLogger(__name__)
 
-# The status workflow: open → claimed → done / cancelled (an open handoff may be cancelled too).
+# The status workflow: open → claimed → done / cancelled (an open handoff may be cancelled too;
+# a claimed one may be released, back to open and nobody's).
 TRANSITIONS: dict[HandoffStatus, frozenset[HandoffStatus]] = {
     HandoffStatus.open: frozenset({HandoffStatus.claimed, HandoffStatus.cancelled}),
-    HandoffStatus.claimed: frozenset({HandoffStatus.done, HandoffStatus.cancelled}),
+    HandoffStatus.claimed: frozenset({HandoffStatus.open, HandoffStatus.done, HandoffStatus.cancelled}),
     HandoffStatus.done: frozenset(),
     HandoffStatus.cancelled: frozenset(),
 }
@@ -200,6 +201,9 @@ class HandoffRepository:
                 raise InvalidTransition(f"handoff {reference}: claiming needs an assignee")
             row.assignee = assignee
             row.claimed_at = now
+        elif target is HandoffStatus.open:
+            row.assignee = None
+            row.claimed_at = None
         elif assignee:
             row.assignee = assignee
         if target in (HandoffStatus.done, HandoffStatus.cancelled):
