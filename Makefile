@@ -50,6 +50,7 @@ benchmark: train
 	@PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python -m benchmarks.bench_persona
 	@PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python -m benchmarks.bench_wording
 	@PYTHONPATH=. .venv/bin/python -m benchmarks.bench_handoff --postgres
+	@PYTHONPATH=. .venv/bin/python -m benchmarks.bench_console --postgres
 	@PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false .venv/bin/python -m benchmarks.bench_rest
 
 clean:
