@@ -1,8 +1,9 @@
 """Start the assistant's processes on free loopback ports (integration tests, benchmarks).
 
 ``Stack.start(model=...)`` runs the action server, the Rasa server (REST + socket.io, HTTP
-API enabled) and the web chat relay with a private SQLite tracker store, waits until all
-three answer, and ``stop()`` ends them. Logs go to ``<workdir>/log``.
+API enabled), the web chat relay and the staff console with a private SQLite tracker store,
+waits until all four answer, and ``stop()`` ends them. Logs go to ``<workdir>/log``.
+``add_staff_user`` creates a console account in the stack's database.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Stack:
     rasa_url: str = ""
     action_url: str = ""
     web_url: str = ""
+    console_url: str = ""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     commands: dict[str, list[str]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -87,7 +89,7 @@ class Stack:
         in ``workdir``) is migrated, spooled handoffs imported and ``seed`` loaded first."""
         stack = cls(workdir)
         stack.logs.mkdir(parents=True, exist_ok=True)
-        rasa_port, action_port, web_port = free_port(), free_port(), free_port()
+        rasa_port, action_port, web_port, console_port = free_port(), free_port(), free_port(), free_port()
         bin_dir = Path(sys.executable).parent
         full_env = {
             **os.environ,
@@ -133,6 +135,10 @@ class Stack:
                 str(bin_dir / "python"), "-m", "bot", "webchat", "--port", str(web_port),
                 "--rasa-url", f"http://127.0.0.1:{rasa_port}",
             ],
+            "console": [
+                str(bin_dir / "python"), "-m", "bot", "console", "--port", str(console_port),
+                "--rasa-url", f"http://127.0.0.1:{rasa_port}",
+            ],
         }  # fmt: skip
         stack.commands = commands
         try:
@@ -141,7 +147,13 @@ class Stack:
             stack.rasa_url = f"http://127.0.0.1:{rasa_port}"
             stack.action_url = f"http://127.0.0.1:{action_port}"
             stack.web_url = f"http://127.0.0.1:{web_port}"
-            urls = [f"{stack.rasa_url}/", f"{stack.action_url}/health", f"{stack.web_url}/"]
+            stack.console_url = f"http://127.0.0.1:{console_port}"
+            urls = [
+                f"{stack.rasa_url}/",
+                f"{stack.action_url}/health",
+                f"{stack.web_url}/",
+                f"{stack.console_url}/login",
+            ]
             pending = wait_ready(
                 urls, timeout=timeout, alive=lambda: all(p.poll() is None for p in stack.procs.values())
             )
@@ -159,7 +171,7 @@ class Stack:
             )
 
     def restart(self, name: str, *, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> None:
-        """Stop one process (``rasa``, ``actions``, ``webchat``) and start it again on the
+        """Stop one process (``rasa``, ``actions``, ``webchat``, ``console``) and start it again on the
         same port, as after a deployment or a crash; returns once it answers."""
         proc = self.procs[name]
         proc.terminate()
@@ -173,6 +185,7 @@ class Stack:
             "rasa": f"{self.rasa_url}/",
             "actions": f"{self.action_url}/health",
             "webchat": f"{self.web_url}/",
+            "console": f"{self.console_url}/login",
         }
         pending = wait_ready([url[name]], timeout=timeout, alive=lambda: self.procs[name].poll() is None)
         if pending:
@@ -194,6 +207,25 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+    def add_staff_user(
+        self, username: str, password: str, *, role: str = "agent", timezone: str | None = None
+    ) -> None:
+        """Create a staff console account in the stack's database (``python -m bot staff
+        add-user``, the password passed in a file readable by this user only)."""
+        secret = self.workdir / f".password-{secrets.token_hex(8)}"
+        secret.touch(mode=0o600)
+        secret.write_text(password + "\n", encoding="utf-8")
+        cmd = [sys.executable, "-m", "bot", "staff", "add-user", username, "--role", role]
+        cmd += ["--password-file", str(secret), *(["--timezone", timezone] if timezone else [])]
+        try:
+            done = subprocess.run(
+                cmd, cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True, check=False
+            )
+        finally:
+            secret.unlink(missing_ok=True)
+        if done.returncode != 0:
+            raise StackError(f"staff add-user {username} failed:\n{done.stdout}{done.stderr}")
 
     def identity_token(self, customer_id: str, *, ttl_seconds: int = 3600) -> str:
         """A token for ``customer_id`` as the bank's website would sign it."""

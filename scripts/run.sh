@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main command: set up, train if needed, then start the action server, Rasa and the
-# web chat on loopback. Ctrl-C stops everything this script started.
+# The main command: set up, train if needed, then start the action server, Rasa, the
+# web chat and the staff console on loopback. Ctrl-C stops everything this script started.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -61,9 +61,23 @@ pids+=($!)
   --rasa-url "http://$RASA_HOST:$RASA_PORT" >"$VAR_DIR/log/webchat.log" 2>&1 &
 pids+=($!)
 
+"$VENV/bin/python" -m bot console --host 127.0.0.1 --port "$CONSOLE_PORT" \
+  --rasa-url "http://$RASA_HOST:$RASA_PORT" >"$VAR_DIR/log/console.log" 2>&1 &
+pids+=($!)
+
 echo "run: starting (logs in $VAR_DIR/log/) ..."
 "$VENV/bin/python" -m devtools wait-ready --timeout 180 \
-  "http://$RASA_HOST:$RASA_PORT/" "http://127.0.0.1:$ACTION_PORT/health" "http://127.0.0.1:$WEB_PORT/"
+  "http://$RASA_HOST:$RASA_PORT/" "http://127.0.0.1:$ACTION_PORT/health" "http://127.0.0.1:$WEB_PORT/" \
+  "http://127.0.0.1:$CONSOLE_PORT/login"
+
+# The staff console's accounts: none on a fresh machine; say how to make the first one.
+staff_accounts="$("$VENV/bin/python" -m bot staff list | tail -n 1)"
+if [ "$staff_accounts" = "0 staff users" ]; then
+  staff_note="no accounts yet; create one (the password is asked twice):
+                  .venv/bin/python -m bot staff add-user YOUR.NAME --role admin"
+else
+  staff_note="$staff_accounts (.venv/bin/python -m bot staff list)"
+fi
 
 # Demo links for customers logged in to the bank's website (a signed identity token in
 # the page address, as the website would embed it; valid for 8 hours).
@@ -77,6 +91,7 @@ cat <<TXT
 
   Channels:       $channels
   Web chat:       http://127.0.0.1:$WEB_PORT/   (an anonymous visitor)
+  Staff console:  http://127.0.0.1:$CONSOLE_PORT/   $staff_note
   Logged in as a demo customer (demo/customers.yml):
 $demo_links  Rasa REST:      http://$RASA_HOST:$RASA_PORT/webhooks/rest/webhook
   Rasa socket.io: http://$RASA_HOST:$RASA_PORT/socket.io

@@ -132,7 +132,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for r in rows:
         state = "disabled" if r["disabled"] else "active"
         print(f"{r['username']:<24} {r['role']:<10} {state:<8} {r['timezone']}")
-    print(f"{len(rows)} staff users")
+    print(f"{len(rows)} staff user{'' if len(rows) == 1 else 's'}")
     return 0
 
 
