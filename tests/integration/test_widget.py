@@ -77,7 +77,10 @@ def test_a_customer_chats_in_the_widget(stack: Stack, browser: webdriver.Chrome,
     notice = browser.find_element(By.CSS_SELECTOR, ".bankchat-notice").text
     assert "Never share card numbers, PINs or passwords here" in notice
 
-    assert bank.bank_name in _say(browser, "hello")
+    WebDriverWait(browser, 20).until(lambda d: _texts(d, "bot"), "no welcome")
+    assert bank.bank_name in _texts(browser, "bot")[0], "the welcome names the bank"
+    hello = _say(browser, "hello")
+    assert hello and bank.bank_name not in hello, "a short hello back, not the welcome again"
     assert "working days" in _say(browser, "my new card still has not arrived")
     assert _texts(browser, "user") == ["hello", "my new card still has not arrived"]
     status = browser.find_element(By.CSS_SELECTOR, ".bankchat-status")
