@@ -26,6 +26,16 @@ MAX_EVIDENCE = 6
 SHORT_MESSAGE_WORDS = 4
 
 
+def below(value: float, limit: float, *, digits: int = 2) -> str:
+    """``value`` for a reason saying it is below ``limit``: rounded down, so 0.498 against
+    0.5 reads "0.49", never "0.50 < 0.5"."""
+    step = 10**digits
+    shown = math.floor(value * step) / step
+    if shown >= limit:  # at the precision shown it would look equal: add a digit
+        return below(value, limit, digits=digits + 1) if digits < 6 else f"{value}"
+    return f"{shown:.{digits}f}"
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One reason a person can read: what was seen, and what it pointed to."""
@@ -201,9 +211,8 @@ class PersonaInferrer:
         if leader == self.fallback and not evidence:
             best = next((pid for pid in ranked if pid != self.fallback), None)
             if best is not None:
-                text = (
-                    f"no persona fits well enough (closest: {best} {scores[best]:.1f} < {self.min_score:.1f})"
-                )
+                shown = below(scores[best], self.min_score, digits=1)
+                text = f"no persona fits well enough (closest: {best} {shown} < {self.min_score:.1f})"
                 evidence.append(Evidence(leader, 0.0, text))
         if kept:
             evidence.append(Evidence(leader, 0.0, f"kept {leader}: {ranked[0]} is not clearly ahead yet"))

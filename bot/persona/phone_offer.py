@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from bot.persona.catalogue.model import Escalation, PersonaCatalogue
 from bot.persona.cues.model import MessageCues
-from bot.persona.inference import PersonaEstimate
+from bot.persona.inference import PersonaEstimate, below
 from bot.persona.profile import Profile
 
 
@@ -124,7 +124,7 @@ def decide_phone_offer(
             return PhoneOfferDecision(True, f"{persona.id} prefers the phone: offered proactively")
         needed = th.proactive_offer_confidence
         return PhoneOfferDecision(
-            False, f"{persona.id} not certain enough yet ({estimate.confidence:.2f} < {needed})"
+            False, f"{persona.id} not certain enough yet ({below(estimate.confidence, needed)} < {needed})"
         )
     if policy is Escalation.on_failure:
         frustrated = count_showing(messages, "frustration")

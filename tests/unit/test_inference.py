@@ -234,3 +234,13 @@ def test_technical_not_offered_without_request(engine: PersonaEngine, extractor:
     result = assess(engine, extractor, ["Getting HTTP 403 from the API after the OAuth token refresh."])
     assert result.estimate.persona == "technical"
     assert result.phone.offer is False
+
+
+def test_a_value_below_its_threshold_never_reads_as_equal_or_above() -> None:
+    from bot.persona.inference import below
+
+    assert below(0.498, 0.5) == "0.49"
+    assert below(0.4999, 0.5) == "0.49"
+    assert below(0.43, 0.5) == "0.43"
+    assert below(1.96, 2.0, digits=1) == "1.9"
+    assert float(below(0.4999999, 0.5)) < 0.5
