@@ -56,6 +56,7 @@ from bot.console.views import (
     build_templates,
     csrf_token,
     new_login_csrf,
+    redirect,
     render,
 )
 from bot.core.clock import utc_now
@@ -121,14 +122,21 @@ async def _errors_and_headers(request: web.Request, handler: Any) -> web.StreamR
     try:
         response: web.StreamResponse = await handler(request)
     except web.HTTPException as exc:
-        if exc.status < 400:
-            response = exc
-        else:
-            message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else ""
-            response = _error_page(request, exc.status, message, exc.headers)
+        if exc.status < 400:  # a redirect: sent as raised, with the headers below
+            _finish(request, exc)
+            raise
+        message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else ""
+        response = _error_page(request, exc.status, message, exc.headers)
     except Exception:
         logger.exception("console.error method=%s path=%s", request.method, request.path)
         response = _error_page(request, 500, "")
+    _finish(request, response)
+    return response
+
+
+def _finish(request: web.Request, response: web.StreamResponse) -> None:
+    if response.prepared:  # a WebSocket or a stream sent its headers already
+        return
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if _is_static(request):
@@ -136,9 +144,8 @@ async def _errors_and_headers(request: web.Request, handler: Any) -> web.StreamR
     else:
         response.headers.setdefault("Cache-Control", "no-store")
     token = new_login_csrf(request)
-    if token and not response.prepared:
+    if token:
         set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
-    return response
 
 
 def _load_staff(session: Session, hashed: str, now: dt.datetime, config: ConsoleConfig) -> Staff | None:
@@ -167,7 +174,7 @@ async def _session(request: web.Request, handler: Any) -> web.StreamResponse:
     request[STAFF_KEY] = None
     token = request.cookies.get(SESSION_COOKIE)
     stale = False
-    if token:
+    if token and not _is_static(request):
         database, config, now = request.app[DATABASE], request.app[CONFIG], request.app[CLOCK]()
         hashed = token_hash(token)
 
@@ -185,9 +192,14 @@ async def _session(request: web.Request, handler: Any) -> web.StreamResponse:
     ):
         target = request.path_qs if request.method == "GET" else "/"
         query = "" if target == "/" else "?" + urllib.parse.urlencode({"next": target})
-        response: web.StreamResponse = web.HTTPSeeOther(location=f"/login{query}")
+        response: web.StreamResponse = redirect(f"/login{query}")
     else:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if stale:
+                end_session_cookie(exc)
+            raise
     if stale and not response.prepared:
         end_session_cookie(response)
     return response
@@ -197,7 +209,10 @@ def _same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True
-    return urllib.parse.urlsplit(origin).netloc == request.host
+    host = request.host
+    if request.app[CONFIG].trust_proxy:
+        host = request.headers.get("X-Forwarded-Host", host).split(",")[0].strip()
+    return urllib.parse.urlsplit(origin).netloc == host
 
 
 @web.middleware

@@ -49,6 +49,7 @@ def _cmd_console(args: argparse.Namespace) -> int:
         rasa_url=args.rasa_url or settings.rasa_url,
         rasa_token=settings.rasa_token,
         secure_cookies=args.secure_cookies or settings.console_secure_cookies,
+        trust_proxy=args.trust_proxy or settings.console_trust_proxy,
         default_timezone=default_timezone(settings),
         bank_config=settings.bank_config,
         tracker_store_url=settings.tracker_store_url,
@@ -157,6 +158,12 @@ def add_commands(sub: Any) -> None:
         "--secure-cookies",
         action="store_true",
         help="cookies over HTTPS only (behind an HTTPS proxy; also CONSOLE_SECURE_COOKIES=1)",
+    )
+    console.add_argument(
+        "--trust-proxy",
+        action="store_true",
+        help="behind the bank's reverse proxy: client address from X-Forwarded-For "
+        "(also CONSOLE_TRUST_PROXY=1)",
     )
     console.set_defaults(func=_cmd_console)
 

@@ -128,7 +128,13 @@ def check_role(request: web.Request, role: str | StaffRole) -> Staff:
 
 def safe_next(target: str | None) -> str:
     """A local path to go to after logging in (never another site)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not target.isprintable()
+    ):
         return "/"
     return target
 

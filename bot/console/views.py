@@ -57,6 +57,8 @@ class ConsoleConfig:
             policy's targets for the queue and callbacks.
         tracker_store_url: Rasa's SQL tracker store (``Settings.tracker_store_url``), read
             to show which customers wrote again; None: not read.
+        trust_proxy: the console runs behind a reverse proxy of the bank's: the client's
+            address is the last ``X-Forwarded-For`` entry, the host ``X-Forwarded-Host``.
     """
 
     rasa_url: str = "http://127.0.0.1:5005"
@@ -68,6 +70,7 @@ class ConsoleConfig:
     login: LoginPolicy = field(default_factory=LoginPolicy)
     bank_config: Path = DEFAULT_BANK_CONFIG
     tracker_store_url: str | None = None
+    trust_proxy: bool = False
 
 
 DATABASE = web.AppKey("database", Database)
@@ -98,6 +101,13 @@ async def in_session(request: web.Request, work: Callable[[Session], T]) -> T:
 
 
 def client_address(request: web.Request) -> str | None:
+    """The client's address: with ``trust_proxy``, the last one the proxy added to
+    ``X-Forwarded-For`` (earlier entries come from the client and prove nothing)."""
+    if request.app[CONFIG].trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
     return request.remote
 
 
@@ -232,3 +242,8 @@ def render(
 def see_other(location: str) -> web.HTTPSeeOther:
     """A 303 to ``location`` (after a POST): ``raise see_other(url_for(request, "queue"))``."""
     return web.HTTPSeeOther(location=location)
+
+
+def redirect(location: str) -> web.Response:
+    """A 303 to ``location`` to return (when the response needs a cookie set on it)."""
+    return web.Response(status=303, headers={"Location": location})

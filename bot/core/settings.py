@@ -37,6 +37,8 @@ class Settings:
             ``$VAR_DIR/tracker.db``).
         console_secure_cookies: the staff console's cookies are sent over HTTPS only
             (``CONSOLE_SECURE_COOKIES=1``; production, behind an HTTPS proxy).
+        console_trust_proxy: the staff console is behind the bank's reverse proxy and
+            takes the client's address from ``X-Forwarded-For`` (``CONSOLE_TRUST_PROXY=1``).
     """
 
     bank_config: Path = DEFAULT_BANK_CONFIG
@@ -47,6 +49,7 @@ class Settings:
     rasa_token: str | None = None
     tracker_store_url: str = DEFAULT_TRACKER_STORE_URL
     console_secure_cookies: bool = False
+    console_trust_proxy: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,13 +62,18 @@ class Settings:
             rasa_url=env.get("RASA_URL") or f"http://127.0.0.1:{env.get('RASA_PORT') or 5005}",
             rasa_token=env.get("RASA_AUTH_TOKEN") or _stored_secret(env, "rasa_auth_token"),
             tracker_store_url=env.get("TRACKER_STORE_URL") or f"sqlite:///{_tracker_db(env)}",
-            console_secure_cookies=(env.get("CONSOLE_SECURE_COOKIES") or "").lower() in ("1", "true", "yes"),
+            console_secure_cookies=_flag(env, "CONSOLE_SECURE_COOKIES"),
+            console_trust_proxy=_flag(env, "CONSOLE_TRUST_PROXY"),
         )
 
 
 def _tracker_db(env: Mapping[str, str]) -> Path:
     """The SQLite file of Rasa's tracker store, as ``scripts/env.sh`` sets ``TRACKER_DB``."""
     return Path(env.get("TRACKER_DB") or Path(env.get("VAR_DIR") or DEFAULT_VAR_DIR) / "tracker.db")
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return (env.get(name) or "").strip().lower() in ("1", "true", "yes")
 
 
 def _stored_secret(env: Mapping[str, str], name: str) -> str | None:

@@ -161,6 +161,7 @@ async def test_anonymous_visitors_are_sent_to_the_login_page(
     resp, _ = await browser().get(path)
     assert resp.status == 303
     assert resp.headers["Location"].startswith("/login")
+    assert resp.headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" in resp.headers
     if path != "/":
         assert "next=" in resp.headers["Location"]
 
@@ -260,13 +261,34 @@ async def test_a_disabled_account_cannot_log_in(browser: Callable[[], Browser], 
         }
 
 
-async def test_logging_in_goes_only_to_local_pages(browser: Callable[[], Browser]) -> None:
+@pytest.mark.parametrize(
+    "target", ["//evil.example/phish", "https://evil.example/", "/\\evil", "/a\r\nSet-Cookie: x=1"]
+)
+async def test_logging_in_goes_only_to_local_pages(browser: Callable[[], Browser], target: str) -> None:
     b = browser()
     await b.get("/login")
-    resp, _ = await b.post(
-        "/login", {"username": "ana.agent", "password": PASSWORD, "next": "//evil.example/phish"}
+    resp, _ = await b.post("/login", {"username": "ana.agent", "password": PASSWORD, "next": target})
+    assert resp.status == 303 and resp.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(("trust_proxy", "address"), [(True, "10.0.0.9"), (False, "127.0.0.1")])
+async def test_behind_the_banks_proxy_the_address_is_the_one_it_forwarded(
+    console_db: Database, clock: FixedClock, users: None, trust_proxy: bool, address: str
+) -> None:
+    app = create_app(
+        database=console_db, config=ConsoleConfig(trust_proxy=trust_proxy), passwords=FAST, clock=clock
     )
-    assert resp.headers["Location"] == "/"
+    async with TestServer(app) as running:
+        b = Browser(running)
+        try:
+            await b.get("/login")
+            # The first entry is whatever the client claimed; the last is what the proxy saw.
+            forwarded = {"X-Forwarded-For": "6.6.6.6, 10.0.0.9"}
+            await b.post("/login", {"username": "ana.agent", "password": "wrong one"}, headers=forwarded)
+        finally:
+            await b.session.close()
+    with console_db.session() as s:
+        assert StaffRepository(s).audit_page(action="login.failed").entries[0].client_address == address
 
 
 # --- throttling

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from bot.console.auth import SESSION_COOKIE, attempt_login, end_session_cookie, logout, start_session
 from bot.console.security import current_staff, public, require_login, safe_next
-from bot.console.views import render, see_other
+from bot.console.views import redirect, render, see_other
 
 routes = web.RouteTableDef()
 
@@ -50,7 +50,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         )
     if result.token is None:
         return render(request, "login.html", {**context, "error": "Wrong username or password."}, status=401)
-    response = web.HTTPSeeOther(location=next_path)
+    response = redirect(next_path)
     start_session(request, response, result.token)
     return response
 
@@ -61,6 +61,6 @@ async def logout_(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         await logout(request, token)
-    response = web.HTTPSeeOther(location="/login")
+    response = redirect("/login")
     end_session_cookie(response)
     return response
