@@ -246,7 +246,8 @@ class StaffSession(Base):
 
 
 class AuditEntry(Base):
-    """Who did what, to what, when, from where. Rows are only ever added."""
+    """Who did what, to what, when, from where. Rows are only ever added: triggers refuse
+    UPDATE and DELETE (migration 0003)."""
 
     __tablename__ = "audit_entries"
     __table_args__ = (

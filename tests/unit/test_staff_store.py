@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from bot.handoff.request import HandoffRequest
 from bot.store.db import Database
@@ -229,6 +229,20 @@ def test_the_audit_trail_is_newest_first_filtered_and_paged(db: Database) -> Non
         )
         assert times == [T0 + dt.timedelta(minutes=m) for m in (3, 5)]
         assert repo.audit_times("login.failed", since=T0, target="T1") == [T0 + dt.timedelta(minutes=1)]
+
+
+def test_the_database_refuses_to_change_or_delete_audit_entries(db: Database) -> None:
+    with db.session() as s:
+        StaffRepository(s).audit("user.add", actor="cli", target="ana.b")
+    statements = ["UPDATE audit_entries SET actor = 'someone else'", "DELETE FROM audit_entries"]
+    if db.engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE audit_entries")
+    for statement in statements:
+        with pytest.raises(DatabaseError, match="append-only"), db.session() as s:
+            s.execute(text(statement))
+    with db.session() as s:
+        [entry] = StaffRepository(s).audit_page().entries
+        assert (entry.actor, entry.action, entry.target) == ("cli", "user.add", "ana.b")
 
 
 def test_long_targets_and_addresses_are_clipped(db: Database) -> None:
