@@ -177,7 +177,7 @@ async def test_the_login_page_is_labelled_and_every_response_has_security_header
     csp = resp.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
-    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["Referrer-Policy"] == "same-origin", "Origin kept on own forms"
     assert resp.headers["Cache-Control"] == "no-store"
     css, body = await b.get("/static/console.css")
     assert css.status == 200 and css.content_type == "text/css" and ":focus-visible" in body
