@@ -52,6 +52,7 @@ benchmark: train
 	@PYTHONPATH=. .venv/bin/python -m benchmarks.bench_handoff --postgres
 	@PYTHONPATH=. .venv/bin/python -m benchmarks.bench_console --postgres
 	@PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false .venv/bin/python -m benchmarks.bench_rest
+	@PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false .venv/bin/python -m benchmarks.bench_live_chat
 
 clean:
 	rm -rf models results var .mypy_cache .ruff_cache .pytest_cache
