@@ -6,6 +6,7 @@ corrections and ratings; the audit trail; live updates over server-sent events."
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import re
 import time
@@ -21,6 +22,7 @@ from argon2 import PasswordHasher
 
 from bot.console.app import create_app
 from bot.console.handoff_view import allowed, display_name, masked_phone, persona_card
+from bot.console.pages import handoff as handoff_page
 from bot.console.passwords import Passwords
 from bot.console.security import Staff
 from bot.console.views import ConsoleConfig
@@ -454,7 +456,7 @@ async def test_ending_the_chat_tells_the_customer_resumes_the_assistant_and_clos
     status, page = await ana.post(f"/handoffs/{live_chat}/end")
     assert status == 502 and "The chat was not ended" in page
     assert assignee(console_db, live_chat) == ("claimed", "ana.agent"), "nothing changed"
-    assert "The assistant cannot be reached" in page and "my card got declined" in page, (
+    assert "could not be read from the assistant" in page and "my card got declined" in page, (
         "the stored transcript"
     )
 
@@ -577,6 +579,8 @@ async def test_a_stream_reports_changes_of_hands_and_an_unreachable_assistant(
     fake = rasa[0]
     ana, bo = await logged_in(browser, "ana.agent"), await logged_in(browser, "bo.agent")
     async with bo.session.get(bo.server.make_url(f"/handoffs/{live_chat}/events?after=0")) as stream:
+        first = await read_events(stream, "state")
+        assert first["data"] == {"status": "open", "assignee": None}, "the page checks what it showed"
         await ana.get(f"/handoffs/{live_chat}")
         await ana.post(f"/handoffs/{live_chat}/claim")
         state = await read_events(stream, "state")
@@ -586,3 +590,46 @@ async def test_a_stream_reports_changes_of_hands_and_an_unreachable_assistant(
         assert down["data"]["ok"] is False
         fake.down = False
         assert (await read_events(stream, "rasa"))["data"]["ok"] is True
+
+
+async def test_the_console_stopping_ends_open_streams(browser: Callable[[], Browser], live_chat: str) -> None:
+    ana = await logged_in(browser, "ana.agent")
+    async with ana.session.get(ana.server.make_url(f"/handoffs/{live_chat}/events")) as stream:
+        await read_events(stream, "reset")
+        started = time.monotonic()
+        await handoff_page.on_shutdown(ana.server.app)
+        rest = await asyncio.wait_for(stream.content.read(), 5)
+        assert time.monotonic() - started < 2 and b"event: items" not in rest
+
+
+async def test_a_callback_page_shows_the_callback_masked_and_no_chat(
+    browser: Callable[[], Browser], console_db: Database
+) -> None:
+    start = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.timezone.utc)
+    request = HandoffRequest(
+        kind="callback",
+        reason="asked to be called",
+        sender_id="rest-9",
+        transcript=[{"at": "2026-11-23T10:00:00+00:00", "from": "customer", "text": "ring me please"}],
+        callback_number="+34612345678",
+        window_start=start,
+        window_end=start + dt.timedelta(hours=2),
+        timezone="Europe/Madrid",
+        language="es",
+    )
+    with console_db.session() as s:
+        HandoffRepository(s).add(request)
+        StaffRepository(s).record_callback_attempt(request.reference, outcome="no_answer", by="bo.agent")
+    ana = await logged_in(browser, "ana.agent")
+    status, page = await ana.get(f"/handoffs/{request.reference}")
+    assert status == 200 and "+••••••••678" in page and "612345678" not in page
+    assert "Mon 23 Nov 15:00–17:00 Europe/Madrid" in page, "the window in the customer's time"
+    assert "Mon 23 Nov 14:00" in page, "…and in the member of staff's"
+    assert "no answer — bo.agent" in page
+    assert "ring me please" in page, "the stored transcript while Rasa has no such conversation"
+    assert "Open: claim it to take it on." in page and 'id="reply-text"' not in page
+    await ana.post(f"/handoffs/{request.reference}/claim")
+    _, page = await ana.get(f"/handoffs/{request.reference}")
+    assert "A callback: the customer is called back" in page and 'data-testid="end-chat"' not in page
+    assert (await ana.post(f"/handoffs/{request.reference}/end"))[0] == 403
+    assert (await ana.post(f"/handoffs/{request.reference}/reply", {"text": "hi"}))[0] == 403

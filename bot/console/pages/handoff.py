@@ -8,8 +8,8 @@ the customer's profile, masked; the reason; notes; the callback, for a callback.
 ``/handoffs/{reference}/events`` streams what changes (server-sent events): the console
 reads the tracker every ``POLL_SECONDS`` and sends new lines (``items``, id = how many lines
 the page has), fresh suggested replies after a customer message (``suggestions``), the
-handoff's status and assignee when they change (``state``) and whether Rasa answers
-(``rasa``). A stream ends after ``STREAM_SECONDS`` and the browser reconnects with the id
+handoff's status and assignee first and whenever they change (``state``) and whether Rasa
+answers (``rasa``). A stream ends after ``STREAM_SECONDS`` and the browser reconnects with the id
 it had, through the login check again.
 
 Actions (POST, CSRF, audited): ``claim``, ``take-over`` (supervisors), ``reply`` (the
@@ -214,7 +214,10 @@ async def _page(
         conversation = await loop.run_in_executor(None, _fetch, request, sender)
     except RasaApiError as exc:
         logger.warning("console.conversation_unavailable reference=%s error=%s", reference, exc)
-        transcript_error = "The assistant cannot be reached: this is the conversation up to the handoff."
+        transcript_error = (
+            "The conversation could not be read from the assistant: this is the transcript kept "
+            "with the handoff."
+        )
     lines = transcript_lines(conversation.items) if conversation else stored_lines(stored)
     language = h["language"] or (conversation.language if conversation else None)
     persona = h["persona_now"] or (conversation.persona if conversation else None)
@@ -339,7 +342,9 @@ async def handoff_events(request: web.Request) -> web.StreamResponse:
     started = last_state = last_write = time.monotonic()
     rasa_ok: bool | None = None
     try:
-        await response.write(f"retry: {RECONNECT_MS}\n\n".encode())
+        # The state first: the page compares it with what it showed (it may have changed since).
+        first = _event("state", {"status": state["status"], "assignee": state["assignee"]})
+        await response.write(f"retry: {RECONNECT_MS}\n\n".encode() + first)
         while not stream.stop.is_set() and not _closed(request):
             now = time.monotonic()
             if now - started > STREAM_SECONDS:
