@@ -3,7 +3,7 @@ a customer asks for a person in the website widget; a member of staff logs in to
 console, finds the handoff, opens it, claims it and replies — the customer's widget shows
 the reply; the customer answers and the staff page shows it without a reload; a suggested
 reply goes into the reply box, unsent; staff end the chat — the customer is told, and their
-next question gets its usual answer (no fallback, no new handoff)."""
+next question gets its usual answer (no fallback, no new handoff). The page passes axe-core."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from devtools.stack import Stack
 from tests.support import handoffs, sent_responses
 
-from .test_widget import _fresh_page, _open_chat, _say, _state, _texts
+from .test_widget import _axe_violations, _fresh_page, _open_chat, _say, _state, _texts
 
 pytestmark = pytest.mark.integration
 
@@ -120,6 +120,9 @@ def test_staff_answer_a_customer_in_the_widget_live_and_hand_back_to_the_assista
     staff.find_element(By.CSS_SELECTOR, "[data-testid=claim]").click()
     box = WebDriverWait(staff, 10).until(lambda d: d.find_element(By.ID, "reply-text"))
     assert staff.find_element(By.CSS_SELECTOR, "[data-testid=assignee]").text == username
+    staff.set_script_timeout(60)
+    grave = [v for v in _axe_violations(staff) if v["impact"] in ("serious", "critical")]
+    assert not grave, grave
     staff.execute_script("window.notReloaded = true;")
 
     # A suggested reply goes into the box for editing; nothing is sent by clicking it.

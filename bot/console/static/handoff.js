@@ -10,6 +10,7 @@
   if (!transcript) {
     return;
   }
+  var scroller = transcript.parentElement; // the log region that scrolls
   var liveState = document.getElementById("live-state");
   var form = document.getElementById("reply-form");
   var box = document.getElementById("reply-text");
@@ -17,11 +18,11 @@
   var suggestionList = document.getElementById("suggestions");
 
   function nearBottom() {
-    return transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 80;
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
   }
 
   function scrollDown() {
-    transcript.scrollTop = transcript.scrollHeight;
+    scroller.scrollTop = scroller.scrollHeight;
   }
 
   function tell(text, withReload) {
