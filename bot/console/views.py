@@ -194,9 +194,9 @@ def _nav(request: web.Request, staff: Staff | None) -> list[dict[str, Any]]:
     for label, name, role in NAV:
         if name in names and staff.has_role(role):
             url = str(names[name].url_for())
-            current = request.path == url or (
-                url != "/" and request.path.startswith(url.rsplit("/", 1)[0] + "/")
-            )
+            # "/admin/users" stands for every "/admin/…" page; "/callbacks" for itself only
+            section = url.rsplit("/", 1)[0]
+            current = request.path == url or (bool(section) and request.path.startswith(section + "/"))
             entries.append({"label": label, "url": url, "current": current})
     return entries
 

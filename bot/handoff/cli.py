@@ -110,6 +110,14 @@ def _cmd_reply(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.reference} is claimed by {assignee!r}, not {args.by!r}")
     with reported(RasaApiError):
         delivery = send_to_customer(sender, args.text, author="staff", author_name=args.by)
+    # Audited like the console's replies (the queue's "customer wrote again" reads them).
+    with database(args).session() as session:
+        StaffRepository(session).audit(
+            "handoff.reply",
+            actor=CLI_ACTOR,
+            target=args.reference,
+            detail={"by": args.by, "channel": delivery.channel, "delivered": delivery.delivered},
+        )
     where = f"on {delivery.channel}" if delivery.delivered else f"not delivered now: {delivery.reason}"
     print(f"{args.reference}: reply sent ({where}); it is in the transcript")
     return 0

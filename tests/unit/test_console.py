@@ -480,6 +480,10 @@ async def test_admins_see_the_admin_navigation(browser: Callable[[], Browser]) -
     assert resp.status == 200
     assert '<a href="/admin/users" aria-current="page">Admin</a>' in text
     assert "ada.admin" in text and "admin</span>" in text
+    assert '<a href="/callbacks" aria-current="page">' not in text, "only the page's own section is current"
+    _, callbacks = await b.get("/callbacks")
+    assert '<a href="/callbacks" aria-current="page">' in callbacks
+    assert '<a href="/admin/users" aria-current="page">' not in callbacks
 
 
 async def test_an_agent_cannot_post_to_admin_pages(
