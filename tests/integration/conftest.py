@@ -7,6 +7,7 @@ headless Chromium, one per test module.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -82,14 +83,15 @@ def stack(
         running.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not chromedriver:
+@contextlib.contextmanager
+def chromium(prefix: str = "chromium-profile-") -> Iterator[webdriver.Chrome]:
+    """Debian's headless Chromium with a profile of its own (storage apart from any other)."""
+    binary, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not binary or not chromedriver:
         pytest.fail("chromium and chromedriver are required: scripts/system-deps.sh installs them")
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    profile = tempfile.mkdtemp(prefix=prefix)
     options = webdriver.ChromeOptions()
-    options.binary_location = chromium
+    options.binary_location = binary
     for flag in (
         "--headless=new",
         "--no-sandbox",
@@ -110,3 +112,9 @@ def browser() -> Iterator[webdriver.Chrome]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    with chromium() as driver:
+        yield driver

@@ -8,14 +8,11 @@ next question gets its usual answer (no fallback, no new handoff). The page pass
 from __future__ import annotations
 
 import secrets
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -23,6 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from devtools.stack import Stack
 from tests.support import handoffs, sent_responses
 
+from .conftest import chromium
 from .test_widget import _axe_violations, _fresh_page, _open_chat, _say, _state, _texts
 
 pytestmark = pytest.mark.integration
@@ -35,30 +33,8 @@ POLL = 0.05
 @pytest.fixture(scope="module")
 def customer() -> Iterator[webdriver.Chrome]:
     """The customer's own Chromium (its own profile: storage apart from the staff's)."""
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not chromedriver:
-        pytest.fail("chromium and chromedriver are required: scripts/system-deps.sh installs them")
-    profile = tempfile.mkdtemp(prefix="chromium-customer-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1000,800",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
-    try:
+    with chromium("chromium-customer-") as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _log_in(driver: webdriver.Chrome, stack: Stack, username: str) -> None:
