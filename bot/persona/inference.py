@@ -8,6 +8,10 @@ their weights once. The fallback persona scores at least ``min_score``, so a per
 must show enough to beat it. Confidence is the softmax share of the winner's score.
 A previous persona is kept unless the new leader beats it by ``switch_margin``, so one
 weak message does not flip the estimate. A persona assigned by staff or the CRM wins.
+
+A customer who cannot use the phone — a hearing or speech need in the profile or said in
+the conversation — is never given a persona whose first preferred channel is the phone:
+asking to be contacted then means a person in writing, not a call.
 """
 
 from __future__ import annotations
@@ -106,6 +110,10 @@ class PersonaInferrer:
                 if w:
                     self.by_signal[signal].append((pid, w))
         self.profile_signals = {p.id: p.profile_signals for p in catalogue.personas}
+        # Personas that would put the customer on the phone first.
+        self.phone_personas = frozenset(
+            p.id for p in catalogue.personas if p.channels.preferred[0] == "phone"
+        )
 
     def _factors(self, messages: Sequence[MessageCues]) -> list[float]:
         """Per-message weights: recent messages weigh more; one- or two-word ones less."""
@@ -191,14 +199,23 @@ class PersonaInferrer:
                 scores[pid] += ev.weight
         if self.fallback in scores:
             scores[self.fallback] = max(scores[self.fallback], self.min_score)
+        no_phone = _cannot_use_phone(messages, profile)
+        if no_phone:
+            for pid in self.phone_personas - {self.fallback}:
+                scores[pid] = 0.0
 
         ranked = sorted(self.ids, key=lambda pid: (-scores[pid], pid != self.fallback))
+        if no_phone:
+            ranked = [pid for pid in ranked if pid not in self.phone_personas] + [
+                pid for pid in ranked if pid in self.phone_personas
+            ]
         leader = ranked[0]
         kept = False
         # Hysteresis protects a persona the conversation has shown, not the fallback.
         if (
             previous in scores
             and previous not in (self.fallback, leader)
+            and not (no_phone and previous in self.phone_personas)
             and scores[leader] - scores[previous] < self.switch_margin
         ):
             leader, kept = previous, True
@@ -216,6 +233,9 @@ class PersonaInferrer:
                 evidence.append(Evidence(leader, 0.0, text))
         if kept:
             evidence.append(Evidence(leader, 0.0, f"kept {leader}: {ranked[0]} is not clearly ahead yet"))
+        if no_phone and self.phone_personas - {self.fallback}:
+            ruled_out = ", ".join(sorted(self.phone_personas - {self.fallback}))
+            evidence.insert(0, Evidence(leader, 0.0, f"not {ruled_out}: {no_phone}"))
         return PersonaEstimate(
             persona=leader,
             confidence=exp[leader] / norm,
@@ -223,6 +243,15 @@ class PersonaInferrer:
             scores=scores,
             evidence=evidence[:MAX_EVIDENCE],
         )
+
+
+def _cannot_use_phone(messages: Sequence[MessageCues], profile: Profile) -> str | None:
+    """Why this customer cannot use the phone (hearing or speech), or None."""
+    if profile.cannot_take_calls:
+        return "profile lists a hearing or speech need"
+    if any(m.shows("hearing_need") for m in messages):
+        return "customer said they cannot hear or use the phone"
+    return None
 
 
 def resolve_language(

@@ -118,6 +118,10 @@ def _cross_checks(reporter: _Reporter, cat: PersonaCatalogue, *, compile_pattern
     for name, signal in cat.signals.items():
         for lang in sorted(signal.languages() - langs):
             reporter.add(("signals", name, "phrases"), f"language {lang!r} is not in settings.languages")
+        if signal.negated_as is not None and signal.negated_as not in cat.signals:
+            reporter.add(("signals", name, "negated_as"), f"unknown signal {signal.negated_as!r}")
+    for lang in sorted(set(st.matching) - langs):
+        reporter.add(("settings", "matching", lang), f"language {lang!r} is not in settings.languages")
     for i, persona in enumerate(cat.personas):
         for name in persona.cues.signals:
             if name not in known:

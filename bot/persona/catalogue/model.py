@@ -130,8 +130,28 @@ class Lexicon(_Strict):
         return set(self.phrases) | set(self.patterns)
 
 
+class Scope(str, Enum):
+    """What cancels a signal's hit (``bot.persona.cues.scope``)."""
+
+    negation = "negation"
+    past = "past"
+    quoted = "quoted"
+
+
+class Match(str, Enum):
+    """How a signal's phrases are compared with the text (``bot.persona.cues.normalise``)."""
+
+    lemma = "lemma"  # lemmas, accents folded, synonyms: "telephone me" = "call me"
+    form = "form"  # the word form, accents folded: "quisiera" is not "quiero"
+
+
 class Signal(Lexicon):
     description: StrictStr = ""
+    match: Match = Match.lemma
+    # Hits that are negated, report the past or are quoted do not count.
+    scope: List[Scope] = Field(default_factory=list)
+    # A negated hit counts for this signal instead ("no need to call me": a refusal).
+    negated_as: Union[StrictStr, None] = None
 
 
 class Tone(_Strict):
@@ -217,6 +237,28 @@ class LanguageSettings(_Strict):
     markers: Dict[StrictStr, List[StrictStr]] = Field(default_factory=dict)
 
 
+class LanguageMatching(_Strict):
+    """How one language's words are normalised and read in context (``bot.persona.cues``)."""
+
+    # Words that mean the same here; the first is the form matched (after lemmatising).
+    synonyms: List[List[StrictStr]] = Field(default_factory=list)
+    # Corrections and additions to spaCy's lemma table (form -> lemma).
+    lemmas: Dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    negators: List[StrictStr] = Field(default_factory=list)
+    # Negators that follow what they negate ("m'appelle pas").
+    negators_after: List[StrictStr] = Field(default_factory=list)
+    # Word forms that make a clause a report of the past ("was", "yesterday").
+    past: List[StrictStr] = Field(default_factory=list)
+    # Words that start a new clause ("but", "because").
+    clause_breaks: List[StrictStr] = Field(default_factory=list)
+
+    @validator("synonyms", each_item=True)
+    def _group(cls, value: list[str]) -> list[str]:
+        if len(value) < 2:
+            raise ValueError("a synonym set needs at least two words")
+        return value
+
+
 class CatalogueSettings(_Strict):
     languages: List[StrictStr] = Field(..., min_items=1)
     default_language: StrictStr
@@ -225,6 +267,7 @@ class CatalogueSettings(_Strict):
     recency_decay: PositiveNumber = 0.75
     min_contacts_for_history: Count = 3
     language: LanguageSettings = Field(default_factory=LanguageSettings)
+    matching: Dict[StrictStr, LanguageMatching] = Field(default_factory=dict)
 
 
 class PersonaCatalogue(_Strict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,17 @@ import spacy
 from spacy.language import Language as SpacyLanguage
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
+from spacy.util import compile_prefix_regex
 
-from bot.persona.catalogue.model import Lexicon, PersonaCatalogue
+from bot.core.settings import PROJECT_ROOT
+from bot.persona.catalogue.model import LanguageMatching, Lexicon, Match, PersonaCatalogue, Scope, Signal
 from bot.persona.cues.language import LanguageIdentifier
 from bot.persona.cues.model import MessageCues
+from bot.persona.cues.normalise import LemmaCache, Normaliser, fold
+from bot.persona.cues.scope import ScopeReader, ScopeWords
+
+# Compact lemma tables for the catalogue's words, built once (``normalise.LemmaCache``).
+DEFAULT_LEMMA_CACHE = PROJECT_ROOT / "models" / "cues"
 
 MAX_EVIDENCE_PER_SIGNAL = 3
 __all__ = ["CueExtractor", "MessageCues"]
@@ -51,6 +58,16 @@ _TECH_PATTERNS = [
     re.compile(r"(?i)(?<!\w)0x[0-9a-f]{4,}(?!\w)"),
     re.compile(r"(?<!\w)[A-Z0-9]{2,}_[A-Z0-9_]{2,}(?!\w)"),
 ]
+# Numbers anyone banking may type — IBANs, sort codes, account and card numbers, phone
+# numbers, amounts, dates and times — are content, not technical style: masked before the
+# technical patterns run.
+_BANKING_NUMBERS = re.compile(
+    r"(?i)(?<![\w-])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?(?![\w-])"  # IBAN
+    r"|(?<![\w-])\d{2}[- ]\d{2}[- ]\d{2}(?![\w-])"  # sort code
+    r"|(?<![\w.])\+?\d[\d ]{5,}\d(?![\w.])"  # account, card and phone numbers
+    r"|[£€$]\s?\d+(?:[.,]\d+)?|(?<!\w)\d+(?:[.,]\d+)?\s?(?:[£€$]|gbp|eur|usd|euros?|pounds?)(?!\w)"  # amounts
+    r"|(?<!\w)\d{1,2}[:h]\d{2}(?!\w)|(?<!\w)\d{1,4}[/-]\d{1,2}[/-]\d{1,4}(?!\w)"  # times, dates
+)
 # Every technical pattern needs a digit or an underscore: skip them all when there is none.
 _TECH_HINT = re.compile(r"[\d_]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -99,6 +116,22 @@ def _stop_words(lang: str) -> frozenset[str]:
     return frozenset(getattr(module, "STOP_WORDS", ()))
 
 
+# French elisions split off by the tokenizer ("m'appelez" → "m'" "appelez").
+_ELISION_PREFIX = r"(?i)(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]"
+
+
+def _lexicon_words(nlp: SpacyLanguage, lexicon: Lexicon, lang: str) -> set[str]:
+    """Folded word forms a lexicon uses (phrase tokens and pattern strings)."""
+    words = {fold(t.norm_) for p in lexicon.phrase_items(lang) for t in nlp.make_doc(p.text)}
+    for item in lexicon.pattern_items(lang):
+        for spec in item.pattern:
+            for key in ("LOWER", "NORM"):
+                value = spec.get(key)
+                values = value.get("IN", []) if isinstance(value, dict) else [value]
+                words.update(fold(v) for v in values if isinstance(v, str))
+    return words
+
+
 @dataclass(frozen=True)
 class _Hit:
     start: int
@@ -107,44 +140,86 @@ class _Hit:
     name: str
     weight: float
     text: str
+    token_start: int = 0
+    token_end: int = 0
 
 
 class _LanguageMatchers:
-    """Tokenizer, stop words, phrase matcher and token matcher for one language."""
+    """Tokenizer, norms, stop words, phrase matcher and token matcher for one language.
 
-    def __init__(self, lang: str) -> None:
+    Phrases and patterns are matched on token norms (``bot.persona.cues.normalise``):
+    a pattern's ``LOWER`` or ``NORM`` values are normalised like the text, so they name
+    lemmas, not every inflection.
+    """
+
+    def __init__(self, lang: str, scope: ScopeWords) -> None:
         neutral = lang in _NEUTRAL_TOKENIZER_LANGUAGES
         self.nlp: SpacyLanguage = spacy.blank("xx" if neutral else lang)
+        if lang == "fr":
+            prefixes = [*self.nlp.Defaults.prefixes, _ELISION_PREFIX]
+            self.nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+        self.normaliser = Normaliser(lang, {})
+        self.scope = scope
         self.stop_words = _stop_words(lang) if neutral else frozenset(self.nlp.Defaults.stop_words)
-        self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.phrases = PhraseMatcher(self.nlp.vocab, attr="NORM")
+        # Signals matched on the word form: the folded form is kept in the lemma slot.
+        self.form_phrases = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self.patterns = Matcher(self.nlp.vocab)
         self.has_patterns = False
         self.labels: dict[int, tuple[str, str, float]] = {}
+
+    def make_doc(self, text: str) -> Doc:
+        """The tokens of ``text`` with their norms, and their folded forms as ``lemma_``."""
+        doc = self.nlp.make_doc(text)
+        norm = self.normaliser.norm
+        for token in doc:
+            token.lemma_ = fold(token.text)
+            token.norm_ = norm(token.norm_)
+        return doc
 
     def _label(self, kind: str, name: str, weight: float) -> str:
         key = f"{kind}|{name}|{weight:g}"
         self.labels[self.nlp.vocab.strings.add(key)] = (kind, name, weight)
         return key
 
+    def _normalised(self, pattern: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The pattern with its ``NORM`` values normalised (``LOWER`` stays the exact form)."""
+        out = []
+        for spec in pattern:
+            spec = dict(spec)
+            value = spec.get("NORM")
+            if isinstance(value, str):
+                spec["NORM"] = self.normaliser.norm(value)
+            elif isinstance(value, dict):
+                spec["NORM"] = {
+                    op: [self.normaliser.norm(v) for v in vs] if isinstance(vs, list) else vs
+                    for op, vs in value.items()
+                }
+            out.append(spec)
+        return out
+
     def add(self, kind: str, name: str, lexicon: Lexicon, lang: str) -> None:
         by_weight: dict[float, list[Doc]] = defaultdict(list)
         for phrase in lexicon.phrase_items(lang):
-            by_weight[float(phrase.weight)].append(self.nlp.make_doc(phrase.text))
+            by_weight[float(phrase.weight)].append(self.make_doc(phrase.text))
+        matcher = (
+            self.form_phrases if isinstance(lexicon, Signal) and lexicon.match is Match.form else self.phrases
+        )
         for weight, docs in by_weight.items():
-            self.phrases.add(self._label(kind, name, weight), docs)
+            matcher.add(self._label(kind, name, weight), docs)
         for item in lexicon.pattern_items(lang):
-            self.patterns.add(self._label(kind, name, float(item.weight)), [item.pattern])
+            self.patterns.add(self._label(kind, name, float(item.weight)), [self._normalised(item.pattern)])
             self.has_patterns = True
 
     def match(self, doc: Doc) -> list[_Hit]:
-        matches = list(self.phrases(doc))
+        matches = list(self.phrases(doc)) + list(self.form_phrases(doc))
         if self.has_patterns:
             matches += self.patterns(doc)
         hits = []
         for match_id, start, end in matches:
             kind, name, weight = self.labels[match_id]
             span = doc[start:end]
-            hits.append(_Hit(span.start_char, span.end_char, kind, name, weight, span.text))
+            hits.append(_Hit(span.start_char, span.end_char, kind, name, weight, span.text, start, end))
         return hits
 
 
@@ -170,7 +245,7 @@ class CueExtractor:
     or ambiguous one with every supported language's, so "thx" or "porfa" still count.
     """
 
-    def __init__(self, catalogue: PersonaCatalogue) -> None:
+    def __init__(self, catalogue: PersonaCatalogue, *, lemma_cache: Path | None = None) -> None:
         self.catalogue = catalogue
         st = catalogue.settings
         self.languages = list(st.languages)
@@ -180,14 +255,32 @@ class CueExtractor:
             min_confidence=st.language.min_confidence,
             markers=st.language.markers,
         )
+        self.scoped = {name: sig for name, sig in catalogue.signals.items() if sig.scope}
         self._matchers: dict[str, _LanguageMatchers] = {}
+        lexicons: list[tuple[str, str, Lexicon]] = [("s", n, sig) for n, sig in catalogue.signals.items()]
+        lexicons += [("p", p.id, p.cues) for p in catalogue.personas]
+        words: dict[str, set[str]] = {}
         for lang in self.languages:
-            matchers = _LanguageMatchers(lang)
-            for name, signal in catalogue.signals.items():
-                matchers.add("s", name, signal, lang)
-            for persona in catalogue.personas:
-                matchers.add("p", persona.id, persona.cues, lang)
-            self._matchers[lang] = matchers
+            rules = st.matching.get(lang) or LanguageMatching()
+            scope = ScopeWords.build(
+                negators=rules.negators,
+                negators_after=rules.negators_after,
+                past=rules.past,
+                clause_breaks=rules.clause_breaks,
+            )
+            self._matchers[lang] = _LanguageMatchers(lang, scope)
+            nlp = self._matchers[lang].nlp
+            words[lang] = {fold(w) for group in rules.synonyms for w in group} | {
+                fold(w) for w in rules.lemmas
+            }
+            for _, _, lexicon in lexicons:
+                words[lang] |= _lexicon_words(nlp, lexicon, lang)
+        tables = LemmaCache(lemma_cache or DEFAULT_LEMMA_CACHE).tables(words)
+        for lang, matchers in self._matchers.items():
+            rules = st.matching.get(lang) or LanguageMatching()
+            matchers.normaliser = Normaliser(lang, tables.get(lang, {}), rules.synonyms, rules.lemmas)
+            for kind, name, lexicon in lexicons:
+                matchers.add(kind, name, lexicon, lang)
 
     def extract(self, text: str | None) -> MessageCues:
         text = (text or "").strip()
@@ -201,9 +294,10 @@ class CueExtractor:
         hits: list[_Hit] = []
         doc: Doc | None = None
         for lang in langs:
-            lang_doc = self._matchers[lang].nlp.make_doc(text)
+            matchers = self._matchers[lang]
+            lang_doc = matchers.make_doc(text)
             doc = doc if doc is not None else lang_doc
-            hits += self._matchers[lang].match(lang_doc)
+            hits += self._in_scope(_outermost(matchers.match(lang_doc)), lang_doc, matchers.scope, text)
         assert doc is not None
         signals, personas = _Acc(), _Acc()
         for hit in _outermost(hits):
@@ -222,6 +316,28 @@ class CueExtractor:
             persona_hits={k: min(2.0, w) for k, w in personas.weight.items() if w > 0},
             persona_evidence=dict(personas.evidence),
         )
+
+    def _in_scope(self, hits: list[_Hit], doc: Doc, words: ScopeWords, text: str) -> list[_Hit]:
+        """The hits that say what the customer wants now (``bot.persona.cues.scope``); a
+        negated hit of a signal with ``negated_as`` counts for that signal instead."""
+        reader: ScopeReader | None = None
+        kept = []
+        for hit in hits:
+            signal = self.scoped.get(hit.name) if hit.kind == "s" else None
+            if signal is None:
+                kept.append(hit)
+                continue
+            reader = reader or ScopeReader(doc, words, text)
+            if Scope.quoted in signal.scope and reader.quoted(hit.start, hit.end):
+                continue
+            if Scope.negation in signal.scope and reader.negated(hit.token_start, hit.token_end):
+                if signal.negated_as:
+                    kept.append(replace(hit, name=signal.negated_as))
+                continue
+            if Scope.past in signal.scope and reader.past(hit.token_start, hit.token_end):
+                continue
+            kept.append(hit)
+        return kept
 
 
 def _saturate(weight: float) -> float:
@@ -268,10 +384,11 @@ def _shape_signals(text: str, words: list[Any], stop_words: frozenset[str], acc:
     if "!!" in text or "??" in text or "?!" in text or "!?" in text:
         acc.add("frustration", 0.5, "!!" if "!!" in text else "??")
 
-    # Technical content: error codes, versions, identifiers.
+    # Technical style: error codes, versions, identifiers (not the customer's bank details).
     if _TECH_HINT.search(text):
+        masked = _BANKING_NUMBERS.sub(" ", text)
         for rx in _TECH_PATTERNS:
-            for m in rx.finditer(text):
+            for m in rx.finditer(masked):
                 token = m.group(0)
                 if token.upper().rstrip("0123456789-_ ") in CURRENCY_CODES:
                     continue

@@ -1,0 +1,108 @@
+"""Scope: does a matched phrase say what the customer wants now?
+
+"No need to ring me" is not a request to be rung, "I was on the phone with you for an
+hour yesterday" reports an event, and 'the text said "call us now"' quotes someone else.
+A hit is judged inside its clause (split at punctuation and at the catalogue's clause
+words: "but", "and", "because", …):
+
+- **negated**: a negator ("not", "no", "never", "n't", "sin", "ne", "inutile", …) within
+  a few tokens before it (or, for languages that negate after the verb, just after);
+- **past**: the clause reports something that happened ("was", "been", "yesterday",
+  "ayer", "hier", …);
+- **quoted**: it sits between quotation marks.
+
+Signals choose which of these cancel their hits (``scope`` in ``personas.yml``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from bot.persona.cues.normalise import fold
+
+# Tokens before a hit in which a negator negates it ("I do not want you to call me").
+NEGATION_WINDOW = 4
+_QUOTED = re.compile(r'"[^"\n]{1,200}"|“[^”\n]{1,200}”|«[^»\n]{1,200}»|„[^“”\n]{1,200}[“”]')
+_BREAK_PUNCT = frozenset(".,;:!?()[]…—–-/|")
+
+
+@dataclass(frozen=True)
+class ScopeWords:
+    """One language's words that end clauses, negate, or mark the past (folded forms)."""
+
+    negators: frozenset[str] = frozenset()
+    negators_after: frozenset[str] = frozenset()
+    past: frozenset[str] = frozenset()
+    clause_breaks: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        negators: list[str],
+        negators_after: list[str],
+        past: list[str],
+        clause_breaks: list[str],
+    ) -> ScopeWords:
+        return cls(
+            frozenset(fold(w) for w in negators),
+            frozenset(fold(w) for w in negators_after),
+            frozenset(fold(w) for w in past),
+            frozenset(fold(w) for w in clause_breaks),
+        )
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of text between quotation marks."""
+    return [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+
+
+class ScopeReader:
+    """Answers scope questions about hits (token spans) in one document."""
+
+    def __init__(self, doc: Doc, words: ScopeWords, text: str) -> None:
+        self.doc = doc
+        self.words = words
+        self.quotes = quoted_spans(text) if '"' in text or "“" in text or "«" in text or "„" in text else []
+        # Clause number of every token: a new clause starts after punctuation or a clause word.
+        clause = 0
+        self.clause: list[int] = []
+        for token in doc:
+            is_break = token.text in _BREAK_PUNCT or token.is_punct or fold(token.text) in words.clause_breaks
+            if is_break:
+                clause += 1
+            self.clause.append(clause)
+            if is_break:
+                clause += 1
+
+    def _norms(self, i: int) -> tuple[str, str]:
+        token = self.doc[i]
+        return fold(token.text), token.norm_
+
+    def negated(self, start: int, end: int) -> bool:
+        here = self.clause[start]
+        for i in range(max(0, start - NEGATION_WINDOW), start):
+            if self.clause[i] == here and any(w in self.words.negators for w in self._norms(i)):
+                return True
+        for i in range(end, min(len(self.doc), end + 2)):
+            if self.clause[i] == self.clause[end - 1] and any(
+                w in self.words.negators_after for w in self._norms(i)
+            ):
+                return True
+        return False
+
+    def past(self, start: int, end: int) -> bool:
+        here = self.clause[start]
+        for i, token in enumerate(self.doc):
+            if self.clause[i] != here or start <= i < end:
+                continue
+            if fold(token.text) in self.words.past:
+                return True
+        # The hit's own verb in a past form ("I rang", "I phoned you") reads as a report.
+        return any(fold(self.doc[i].text) in self.words.past for i in range(start, end))
+
+    def quoted(self, start_char: int, end_char: int) -> bool:
+        return any(a <= start_char and end_char <= b for a, b in self.quotes)
