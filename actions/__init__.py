@@ -1,9 +1,9 @@
 """Rasa action server package: thin actions that call into ``bot``, one module per service.
 
-``session`` (session start and the profile), ``persona`` (the slots set after every
-message), ``handover`` (callback offer, reaching a person), ``callback_form``,
-``live_chat``; ``common`` holds the tracker helpers and the adapter from Rasa names to
-the facts ``bot`` decides on.
+``session`` (session start and the profile), ``handover`` (callback offer, reaching a
+person), ``callback_form``, ``live_chat``; ``common`` holds the tracker helpers and the
+adapter from Rasa names to the facts ``bot`` decides on. The persona and route slots are
+set inside Rasa after every message (``bot.rasa.persona_policy``), not here.
 """
 
 from actions.callback_form import (
@@ -14,7 +14,6 @@ from actions.callback_form import (
     ValidateCallbackForm,
 )
 from actions.handover import ActionDeclineCallback, ActionHandOver, ActionOfferMoreHelp, ActionRephrase
-from actions.persona import ValidatePersonaSlots
 from actions.session import ActionSessionStart
 
 __all__ = [
@@ -28,5 +27,4 @@ __all__ = [
     "ActionRephrase",
     "ActionSessionStart",
     "ValidateCallbackForm",
-    "ValidatePersonaSlots",
 ]

@@ -2,7 +2,10 @@
 ``bot`` decides on, and telling the customer how a handoff write ended.
 
 This is the adapter boundary of the action server: intents, action names, forms and
-slots are Rasa's; below it, ``bot`` sees only facts (``Request``, ``Situation``, …).
+slots are Rasa's; below it, ``bot`` sees only facts. The decision after each customer
+message (persona slots and route) is taken inside Rasa by ``bot.rasa.persona_policy``
+through ``bot.handoff.turn``; the readings the actions share with it (the profile, the
+channel) are that module's functions.
 """
 
 from __future__ import annotations
@@ -12,20 +15,18 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.core.channels import message_channel
 from bot.core.masking import mask
 from bot.core.phones import PhoneNumber, known_number, sender_number
-from bot.handoff.asks import ALSO_REQUESTED_KEY, requested_in
-from bot.handoff.routing import ROUTE_SLOT, Request, Route, Situation
+from bot.handoff.routing import ROUTE_SLOT, Route
+from bot.handoff.turn import CALLBACK_FORM as CALLBACK_FORM  # the actions' name for it
+from bot.handoff.turn import PROFILE_SLOT as PROFILE_SLOT
+from bot.handoff.turn import conversation_channel, intent_of, profile_from_slot
 from bot.persona.assessment import Conversation, conversation_from_events
-from bot.persona.cues import CUES_KEY, MessageCues
 from bot.persona.profile import Profile
 from bot.services import Services, get_services
 from bot.store.spool import WriteResult
 
 METADATA_SLOT = "session_started_metadata"
-PROFILE_SLOT = "customer_profile"
-CALLBACK_FORM = "callback_form"
 # Answers to the current callback question that could not be used (validate_callback_form).
 INVALID_ANSWERS_SLOT = "callback_invalid_answers"
 # Why the customer left the callback form early (``bot.handoff.routing.FormExit``).
@@ -47,22 +48,14 @@ NOT_CARRIED = frozenset(
         "handoff_reason", "handoff_reference", ROUTE_SLOT, *CALLBACK_SLOTS,
     }
 )  # fmt: skip
-# Actions that mean the customer said no to a callback (declined the offer, cancelled the form).
-CALLBACK_REFUSED_BY = frozenset({"action_decline_callback", "action_cancel_callback"})
-# What an intent asks for; ``affirm``/``deny`` only while a callback offer is pending.
-REQUEST_INTENTS = {"request_human": Request.person, "request_phone_call": Request.phone_call}
-OFFER_ANSWERS = {"affirm": Request.accept_callback, "deny": Request.decline_callback}
-NOT_UNDERSTOOD = "nlu_fallback"
 
 
 def intent(tracker: Tracker) -> str | None:
-    name = (tracker.latest_message.get("intent") or {}).get("name")
-    return name if isinstance(name, str) else None
+    return intent_of(tracker.latest_message)
 
 
 def profile(tracker: Tracker) -> Profile:
-    data = tracker.get_slot(PROFILE_SLOT)
-    return Profile.from_mapping(data if isinstance(data, dict) else None)
+    return profile_from_slot(tracker.get_slot(PROFILE_SLOT))
 
 
 def metadata(tracker: Tracker) -> dict[str, Any]:
@@ -81,58 +74,11 @@ def conversation(tracker: Tracker) -> Conversation:
 def channel(tracker: Tracker, convo: Conversation | None = None) -> str | None:
     """The channel of the conversation's latest customer message."""
     convo = convo or conversation(tracker)
-    return convo.channel or message_channel(None, tracker.get_latest_input_channel())
-
-
-def request(tracker: Tracker) -> Request:
-    """What the latest message asks for."""
-    name = intent(tracker)
-    if name in REQUEST_INTENTS:
-        return REQUEST_INTENTS[name]
-    if name in OFFER_ANSWERS and tracker.get_slot("callback_offer_pending"):
-        return OFFER_ANSWERS[name]
-    if name == NOT_UNDERSTOOD and not tracker.active_loop_name:
-        # The classifier could not place it, but its words ask for a call or a person.
-        text = tracker.latest_message.get("text")
-        cues = MessageCues.from_dict(tracker.latest_message.get(CUES_KEY))
-        asked = requested_in(text, cues.evidence) if isinstance(text, str) else None
-        if asked is not None:
-            return asked
-    return requested_with_question(tracker) or Request.none
-
-
-def requested_with_question(tracker: Tracker) -> Request | None:
-    """A call or a person asked for beside a question in the latest message (the NLU's
-    ``also_requested``, ``bot.rasa.asks``); None when the message asked for neither, or
-    asked only that (then the intent says it)."""
-    if intent(tracker) in REQUEST_INTENTS:
-        return None
-    found = tracker.latest_message.get(ALSO_REQUESTED_KEY)
-    try:
-        return Request(found["request"]) if isinstance(found, dict) else None
-    except (KeyError, ValueError):
-        return None
-
-
-def arranging_callback(tracker: Tracker) -> bool:
-    return bool(tracker.active_loop_name == CALLBACK_FORM)
-
-
-def declined_callback(convo: Conversation) -> bool:
-    return bool(CALLBACK_REFUSED_BY & convo.actions)
-
-
-def situation(tracker: Tracker, convo: Conversation) -> Situation:
-    return Situation(
-        request=request(tracker),
-        messages=convo.messages,
-        callback_offered=bool(tracker.get_slot("callback_offered")),
-        with_question=requested_with_question(tracker) is not None,
-    )
+    return conversation_channel(convo, tracker.get_latest_input_channel())
 
 
 def stored_route(tracker: Tracker) -> Route | None:
-    """The route ``action_validate_slot_mappings`` decided for the latest message."""
+    """The route decided for the latest message (``bot.rasa.persona_policy``)."""
     return Route.from_slot(tracker.get_slot(ROUTE_SLOT))
 
 

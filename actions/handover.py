@@ -1,6 +1,6 @@
 """Reaching a person: the callback offer after an answer or a failed turn, the answer to
 it, and the handover itself — each applies the route of the latest message
-(``bot.handoff.routing``, stored by ``action_validate_slot_mappings``)."""
+(``bot.handoff.routing``, stored in the ``route`` slot by ``bot.rasa.persona_policy``)."""
 
 from __future__ import annotations
 

@@ -12,25 +12,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActiveLoop, Event, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.persona import ValidatePersonaSlots
 from bot.handoff.asks import ALSO_REQUESTED_KEY, find_side_clauses
-from bot.handoff.routing import ROUTE_SLOT
-from bot.persona.assessment import SLOT_NAMES
+from bot.persona.assessment import PersonaEngine
 from bot.persona.cues import CUES_KEY, CueExtractor
-from bot.services import Services
+from bot.rasa.persona_policy import PersonaPolicy
 from bot.store.db import Database
 from bot.store.models import Handoff
 from devtools.stack import Stack
 
 CUSTOMER = "customer-1"
-# The domain slots action_validate_slot_mappings sets.
-PERSONA_DOMAIN: dict[str, Any] = {
-    "slots": {name: {} for name in (*SLOT_NAMES, ROUTE_SLOT, "customer_profile")}
-}
 # A Monday morning inside the bank's business hours (Europe/London).
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 20, tzinfo=dt.timezone.utc)
 EVENT_TIMESTAMP = 1795428000.0  # 2026-11-23, in Rasa's epoch seconds
@@ -146,11 +146,35 @@ def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
 
 
-async def assessed(tracker: Tracker, services: Services) -> Tracker:
-    """The tracker after ``action_validate_slot_mappings`` ran on its latest message, as
-    Rasa runs it before any other action of the turn (persona, language and route slots)."""
-    _, events = await run_action(ValidatePersonaSlots(services), tracker, PERSONA_DOMAIN)
-    return with_slots(tracker, slot_events(events))
+def persona_policy(engine: PersonaEngine, storage: Path) -> PersonaPolicy:
+    """The persona policy as Rasa creates it, with ``engine`` (no catalogue read again)."""
+    context = ExecutionContext(GraphSchema({}), model_id="test")
+    return PersonaPolicy(
+        PersonaPolicy.get_default_config(),
+        LocalModelStorage(storage),
+        Resource("persona_policy"),
+        context,
+        engine=engine,
+    )
+
+
+def rasa_tracker(tracker: Tracker, domain: Domain) -> DialogueStateTracker:
+    """Rasa's tracker for a rasa-sdk ``Tracker`` built by ``make_tracker``: its events, then
+    its slots and its form as set since the latest message."""
+    events = [e for e in (Event.from_parameters(dict(d)) for d in tracker.events) if e is not None]
+    rasa = DialogueStateTracker.from_events(tracker.sender_id, events, slots=domain.slots)
+    for name, value in tracker.slots.items():
+        rasa.update(SlotSet(name, value))
+    if tracker.active_loop_name:
+        rasa.update(ActiveLoop(tracker.active_loop_name))
+    return rasa
+
+
+def assessed(tracker: Tracker, policy: PersonaPolicy, domain: Domain) -> Tracker:
+    """The tracker after the persona policy's first prediction on its latest message, as Rasa
+    applies it before the turn's first action (persona, language and route slots)."""
+    prediction = policy.predict_action_probabilities(rasa_tracker(tracker, domain), domain)
+    return with_slots(tracker, {e.key: e.value for e in prediction.events if isinstance(e, SlotSet)})
 
 
 def sent_responses(stack: Stack, sender: str) -> list[str]:

@@ -1,15 +1,18 @@
 """What the assistant knows about the customer after each message: the persona estimate,
 the language to answer in and the phone-offer decision.
 
-The Rasa action (``action_validate_slot_mappings``) and the evaluation command both call
-``PersonaEngine.assess`` with the cues of the conversation so far, so the evaluation
-measures exactly the code the assistant runs. ``conversation_from_events`` turns Rasa
-tracker events (plain dicts) into those inputs. What happens next (answer, offer a
-callback, hand over) is decided from the assessment by ``bot.handoff.routing``.
+The Rasa policy (``bot.rasa.persona_policy``, through ``bot.handoff.turn``) and the
+evaluation command both call ``PersonaEngine.assess`` with the cues of the conversation so
+far, so the evaluation measures exactly the code the assistant runs. ``read_conversation``
+turns tracker events into those inputs: ``TrackerEvent`` facts built by an adapter from
+Rasa's event objects, or ``conversation_from_events`` from their JSON form. What happens
+next (answer, offer a callback, hand over) is decided from the assessment by
+``bot.handoff.routing``.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +25,7 @@ from bot.persona.phone_offer import PhoneOfferDecision, decide_phone_offer
 from bot.persona.profile import Profile
 
 FALLBACK_INTENT = "nlu_fallback"
-# Slots the action sets; names shared with domain.yml.
+# Slots set after every customer message; names shared with domain.yml.
 SLOT_NAMES = (
     "persona",
     "persona_confidence",
@@ -96,35 +99,98 @@ class Conversation:
     actions: frozenset[str] = frozenset()  # actions run in this session
 
 
-def conversation_from_events(events: Iterable[Mapping[str, Any]]) -> Conversation:
-    """Customer messages of the current session, their cues, the channel, failed turns and
-    the names of the actions run.
+class EventKind(enum.Enum):
+    """The tracker events the conversation reader looks at."""
 
-    Only events after the latest ``session_started`` count, and not the answers given to a
-    form's questions (a phone number or "yes" says nothing about the customer's style, and
-    is not a failed turn). The channel is the one named in the latest message's metadata
-    (the REST relay says which channel it serves) or else Rasa's input channel.
+    session_start = "session_start"  # a new session, or a restart: what came before is forgotten
+    action = "action"  # an action ran
+    active_loop = "active_loop"  # a form started (name) or ended (None)
+    user = "user"  # a customer message
+
+
+@dataclass(frozen=True)
+class TrackerEvent:
+    """One tracker event as ``read_conversation`` needs it (no Rasa types).
+
+    Attributes:
+        kind: what happened.
+        name: the action's or the form's name (``action``, ``active_loop``).
+        parse_data: the message's parse data, with its cues (``user``).
+        metadata: the message's metadata (``user``).
+        input_channel: Rasa's input channel of the message (``user``).
     """
-    session: list[Mapping[str, Any]] = []
+
+    kind: EventKind
+    name: str | None = None
+    parse_data: Mapping[str, Any] | None = None
+    metadata: Mapping[str, Any] | None = None
+    input_channel: str | None = None
+
+
+SESSION_START = TrackerEvent(EventKind.session_start)
+_DICT_KINDS = {"session_started": EventKind.session_start, "restart": EventKind.session_start}
+
+
+def read_conversation(events: Iterable[TrackerEvent | None]) -> Conversation:
+    """Customer messages of the current session, their cues, the channel, failed turns and
+    the names of the actions run (None items, events of no interest, are skipped).
+
+    Only events after the latest session start (or restart) count, and not the answers
+    given to a form's questions (a phone number or "yes" says nothing about the customer's
+    style, and is not a failed turn). The channel is the one named in the latest message's
+    metadata (the REST relay says which channel it serves) or else Rasa's input channel.
+    """
+    session: list[TrackerEvent] = []
     actions: set[str] = set()
     in_form = False
     for event in events:
-        kind = event.get("event")
-        if kind == "session_started":
+        if event is None:
+            continue
+        kind = event.kind
+        if kind is EventKind.session_start:
             session, in_form = [], False
             actions.clear()
-        elif kind == "action" and isinstance(event.get("name"), str):
-            actions.add(event["name"])
-        elif kind == "active_loop":
-            in_form = bool(event.get("name"))
-        elif kind == "user" and not in_form:
+        elif kind is EventKind.action and event.name:
+            actions.add(event.name)
+        elif kind is EventKind.active_loop:
+            in_form = bool(event.name)
+        elif kind is EventKind.user and not in_form:
             session.append(event)
     messages, failures = [], 0
     for event in session:
-        parse = event.get("parse_data") or {}
+        parse = event.parse_data or {}
         messages.append(MessageCues.from_dict(parse.get(CUES_KEY)))
-        if (parse.get("intent") or {}).get("name") == FALLBACK_INTENT:
+        intent = parse.get("intent")
+        if isinstance(intent, Mapping) and intent.get("name") == FALLBACK_INTENT:
             failures += 1
     latest = session[-1] if session else None
-    channel = message_channel(latest.get("metadata"), latest.get("input_channel")) if latest else None
+    channel = message_channel(latest.metadata, latest.input_channel) if latest else None
     return Conversation(messages, channel, failures, frozenset(actions))
+
+
+def event_from_dict(event: Mapping[str, Any]) -> TrackerEvent | None:
+    """The ``TrackerEvent`` of a tracker event in its JSON form (None: of no interest)."""
+    kind = event.get("event")
+    if kind in _DICT_KINDS:
+        return SESSION_START
+    if kind == "action":
+        name = event.get("name")
+        return TrackerEvent(EventKind.action, name=name) if isinstance(name, str) else None
+    if kind == "active_loop":
+        name = event.get("name")
+        return TrackerEvent(EventKind.active_loop, name=name if isinstance(name, str) else None)
+    if kind == "user":
+        parse, metadata, channel = event.get("parse_data"), event.get("metadata"), event.get("input_channel")
+        return TrackerEvent(
+            EventKind.user,
+            parse_data=parse if isinstance(parse, Mapping) else None,
+            metadata=metadata if isinstance(metadata, Mapping) else None,
+            input_channel=channel if isinstance(channel, str) else None,
+        )
+    return None
+
+
+def conversation_from_events(events: Iterable[Mapping[str, Any]]) -> Conversation:
+    """``read_conversation`` over tracker events in their JSON form (rasa-sdk's tracker,
+    the tracker API)."""
+    return read_conversation(event_from_dict(event) for event in events)

@@ -18,8 +18,6 @@ from bot.core.bank import BankInfo, load_bank_info
 from bot.core.clock import utc_now
 from bot.core.settings import Settings
 from bot.handoff.service import ServicePolicy, load_service_policy
-from bot.persona.assessment import PersonaEngine
-from bot.persona.catalogue import load_catalogue
 from bot.store.db import Database
 from bot.store.spool import HandoffWriter, Spool
 
@@ -54,11 +52,6 @@ class Services:
     @cached_property
     def writer(self) -> HandoffWriter:
         return HandoffWriter(self.database, self.spool)
-
-    @cached_property
-    def engine(self) -> PersonaEngine:
-        # Token patterns were compiled when the Rasa model loaded the same file.
-        return PersonaEngine(load_catalogue(self.settings.personas_file, compile_patterns=False))
 
     @cached_property
     def bank(self) -> BankInfo:

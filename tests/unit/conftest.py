@@ -3,19 +3,22 @@ plugin's services on a throwaway SQLite database with a fixed clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from rasa.shared.core.domain import Domain
+from rasa_sdk import Tracker
 
 from bot.core.settings import DEFAULT_BANK_CONFIG, DEFAULT_PERSONAS_FILE, PROJECT_ROOT, Settings
 from bot.handoff.service import ServicePolicy, load_service_policy
+from bot.persona.assessment import PersonaEngine
 from bot.persona.catalogue import PersonaCatalogue
+from bot.rasa.persona_policy import PersonaPolicy
 from bot.services import Services
 from bot.store.db import Database
 from bot.store.seed import parse_seed, seed_customers
-from tests.support import FixedClock
+from tests.support import FixedClock, assessed, persona_policy
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +29,18 @@ def policy() -> ServicePolicy:
 @pytest.fixture(scope="session")
 def rasa_domain() -> Domain:
     return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+@pytest.fixture(scope="session")
+def policy_under_test(engine: PersonaEngine, tmp_path_factory: pytest.TempPathFactory) -> PersonaPolicy:
+    """The persona policy with the shipped catalogue's engine."""
+    return persona_policy(engine, tmp_path_factory.mktemp("persona-policy"))
+
+
+@pytest.fixture
+def assess(policy_under_test: PersonaPolicy, rasa_domain: Domain) -> Callable[[Tracker], Tracker]:
+    """``tracker -> tracker`` with the slots the persona policy sets after its latest message."""
+    return lambda tracker: assessed(tracker, policy_under_test, rasa_domain)
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,13 @@
 """The callback offer and the handover against real rasa-sdk trackers and a real (SQLite)
-database: each action applies the route action_validate_slot_mappings stored."""
+database: each action applies the route the persona policy stored (``assess``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rasa_sdk import Tracker
 
 from actions.handover import ActionHandOver, ActionOfferMoreHelp, ActionRephrase
 from bot.handoff.routing import Next, Route
@@ -14,7 +16,9 @@ from bot.persona.phone_offer import PhoneOfferDecision
 from bot.services import Services
 from bot.store.db import Database
 from bot.store.repository import HandoffRepository
-from tests.support import FixedClock, assessed, bot_event, make_tracker, run_action, slot_events, user_event
+from tests.support import FixedClock, bot_event, make_tracker, run_action, slot_events, user_event
+
+Assess = Callable[[Tracker], Tracker]  # the ``assess`` fixture
 
 
 def route_slot(nxt: Next, offer: bool = False) -> dict[str, object]:
@@ -36,14 +40,14 @@ async def test_callback_offered_when_the_route_says_so(services: Services) -> No
 
 
 async def test_the_callback_is_offered_once_in_a_conversation(
-    services: Services, extractor: CueExtractor
+    services: Services, extractor: CueExtractor, assess: Assess
 ) -> None:
     events = [user_event(extractor, "I'm not good with computers, how do I change my PIN", "change_pin")]
-    first = await assessed(make_tracker(events), services)
+    first = assess(make_tracker(events))
     messages, out = await run_action(ActionOfferMoreHelp(), first)
     assert [m["response"] for m in messages] == ["utter_offer_callback"]
     later = [*events, user_event(extractor, "and how do I top up", "top_up_by_card_charge")]
-    second = await assessed(make_tracker(later, slot_events(out)), services)
+    second = assess(make_tracker(later, slot_events(out)))
     messages, _ = await run_action(ActionOfferMoreHelp(), second)
     assert [m["response"] for m in messages] == ["utter_anything_else"]
 
@@ -69,14 +73,14 @@ async def test_not_understood_asks_to_rephrase_and_offers_after_repeated_failure
 
 
 async def test_quick_mobile_asking_for_a_person_gets_live_chat_not_the_phone(
-    services: Services, database: Database, extractor: CueExtractor
+    services: Services, database: Database, extractor: CueExtractor, assess: Assess
 ) -> None:
     events = [
         user_event(extractor, "my card 4111 1111 1111 1111 got declined lol", "declined_card_payment"),
         bot_event("Sorry your payment was declined."),
         user_event(extractor, "can i talk to a human pls", "request_human"),
     ]
-    t = await assessed(make_tracker(events, sender="qm-1"), services)
+    t = assess(make_tracker(events, sender="qm-1"))
     assert t.get_slot("persona") == "quick_mobile"
     messages, out = await run_action(ActionHandOver(services), t)
     assert [m["response"] for m in messages] == ["utter_live_chat_handoff"]
@@ -93,10 +97,10 @@ async def test_quick_mobile_asking_for_a_person_gets_live_chat_not_the_phone(
 
 
 async def test_a_phone_first_customer_asking_for_a_person_in_the_chat_gets_one(
-    services: Services, database: Database, extractor: CueExtractor
+    services: Services, database: Database, extractor: CueExtractor, assess: Assess
 ) -> None:
     events = [user_event(extractor, "I'd like to speak to someone please", "request_human")]
-    t = await assessed(make_tracker(events, {"customer_profile": {"persona": "phone_first"}}), services)
+    t = assess(make_tracker(events, {"customer_profile": {"persona": "phone_first"}}))
     messages, out = await run_action(ActionHandOver(services), t)
     assert [m["response"] for m in messages] == ["utter_live_chat_handoff"], "not sent into the callback form"
     assert slot_events(out)["handoff_route"] == "live_chat"
@@ -106,21 +110,21 @@ async def test_a_phone_first_customer_asking_for_a_person_in_the_chat_gets_one(
 
 
 async def test_asking_for_a_person_and_a_call_books_the_callback(
-    services: Services, extractor: CueExtractor
+    services: Services, extractor: CueExtractor, assess: Assess
 ) -> None:
     events = [user_event(extractor, "can a person call me please", "request_human")]
-    t = await assessed(make_tracker(events), services)
+    t = assess(make_tracker(events))
     messages, out = await run_action(ActionHandOver(services), t)
     assert messages == [] and slot_events(out)["handoff_route"] == "callback"
     assert slot_events(out)["handoff_reason"] == "asked to be called"
 
 
 async def test_customer_with_a_hearing_need_asking_for_a_call_gets_a_person_in_writing(
-    services: Services, extractor: CueExtractor
+    services: Services, extractor: CueExtractor, assess: Assess
 ) -> None:
     events = [user_event(extractor, "can you call me", "request_phone_call")]
     profile = {"persona": "phone_first", "accessibility_needs": ["hearing"]}
-    t = await assessed(make_tracker(events, {"customer_profile": profile}), services)
+    t = assess(make_tracker(events, {"customer_profile": profile}))
     messages, out = await run_action(ActionHandOver(services), t)
     assert [m["response"] for m in messages] == ["utter_no_call_alternative", "utter_live_chat_handoff"]
     assert slot_events(out)["handoff_route"] == "live_chat"
@@ -128,25 +132,23 @@ async def test_customer_with_a_hearing_need_asking_for_a_call_gets_a_person_in_w
 
 
 async def test_asking_to_be_called_gives_our_numbers_then_the_callback_form(
-    services: Services, extractor: CueExtractor
+    services: Services, extractor: CueExtractor, assess: Assess
 ) -> None:
     events = [user_event(extractor, "what number can I call you on", "request_phone_call")]
-    t = await assessed(make_tracker(events), services)
+    t = assess(make_tracker(events))
     messages, out = await run_action(ActionHandOver(services), t)
     assert [m["response"] for m in messages] == ["utter_callback_intro"]
     assert slot_events(out)["handoff_route"] == "callback"
 
 
 async def test_yes_to_the_callback_offer_books_it_with_the_offers_reason(
-    services: Services, extractor: CueExtractor
+    services: Services, extractor: CueExtractor, assess: Assess
 ) -> None:
     events = [
         user_event(extractor, "I'm not good with computers, how do I change my PIN", "change_pin"),
         user_event(extractor, "yes please", "affirm"),
     ]
-    t = await assessed(
-        make_tracker(events, {"callback_offer_pending": True, "callback_offered": True}), services
-    )
+    t = assess(make_tracker(events, {"callback_offer_pending": True, "callback_offered": True}))
     messages, out = await run_action(ActionHandOver(services), t)
     assert messages == []
     assert slot_events(out)["handoff_route"] == "callback"
@@ -163,12 +165,10 @@ async def test_a_handover_without_a_request_goes_to_a_person_in_the_chat(
 
 
 async def test_live_chat_with_the_database_down_is_spooled_and_the_customer_told(
-    broken_services: Services, tmp_path: Path, extractor: CueExtractor
+    broken_services: Services, tmp_path: Path, extractor: CueExtractor, assess: Assess
 ) -> None:
     events = [user_event(extractor, "human please", "request_human")]
-    t = await assessed(
-        make_tracker(events, {"customer_profile": {"persona": "quick_mobile"}}), broken_services
-    )
+    t = assess(make_tracker(events, {"customer_profile": {"persona": "quick_mobile"}}))
     messages, out = await run_action(ActionHandOver(broken_services), t)
     assert [m["response"] for m in messages] == ["utter_live_chat_handoff", "utter_handoff_delayed"]
     assert out[-1]["event"] == "pause"
@@ -180,12 +180,18 @@ async def test_live_chat_with_the_database_down_is_spooled_and_the_customer_told
     [(21, "en", "Tomorrow, 8am"), (21, "fr", "Demain, 08:00"), (23, "es", "Mañana, 08:00")],
 )
 async def test_live_chat_out_of_hours_says_when_it_opens_in_the_customers_words(
-    services: Services, extractor: CueExtractor, clock: FixedClock, hour: int, language: str, opens_at: str
+    services: Services,
+    extractor: CueExtractor,
+    clock: FixedClock,
+    hour: int,
+    language: str,
+    opens_at: str,
+    assess: Assess,
 ) -> None:
     clock.at = clock.at.replace(hour=hour)  # Monday, after closing (Europe/London = UTC in November)
     events = [user_event(extractor, "human please", "request_human")]
     slots = {"customer_profile": {"persona": "quick_mobile", "preferred_language": language}}
-    t = await assessed(make_tracker(events, slots), services)
+    t = assess(make_tracker(events, slots))
     messages, _ = await run_action(ActionHandOver(services), t)
     assert messages[0]["response"] == "utter_live_chat_closed"
     assert messages[0]["opens_at"] == opens_at
@@ -195,12 +201,12 @@ async def test_live_chat_out_of_hours_says_when_it_opens_in_the_customers_words(
 
 
 async def test_a_call_asked_with_a_question_is_booked_after_the_answer(
-    services: Services, extractor: CueExtractor
+    services: Services, extractor: CueExtractor, assess: Assess
 ) -> None:
     events = [
         user_event(extractor, "When will my new card arrive? Can someone call me about it", "card_arrival")
     ]
-    t = await assessed(make_tracker(events), services)
+    t = assess(make_tracker(events))
     assert t.latest_message["also_requested"]["request"] == "phone_call"
     messages, out = await run_action(ActionOfferMoreHelp(services), t)
     assert [m["response"] for m in messages] == ["utter_callback_intro"], "no 'anything else?', no offer"
@@ -210,11 +216,11 @@ async def test_a_call_asked_with_a_question_is_booked_after_the_answer(
 
 
 async def test_a_person_asked_with_a_question_gets_the_chat_after_the_answer(
-    services: Services, database: Database, extractor: CueExtractor
+    services: Services, database: Database, extractor: CueExtractor, assess: Assess
 ) -> None:
     text = "hi, can I talk to a person? my transfer to my landlord hasn't arrived"
     events = [user_event(extractor, text, "transfer_not_received_by_recipient")]
-    t = await assessed(make_tracker(events), services)
+    t = assess(make_tracker(events))
     messages, out = await run_action(ActionOfferMoreHelp(services), t)
     assert [m["response"] for m in messages] == ["utter_live_chat_handoff"]
     assert out[-1]["event"] == "pause"
@@ -225,18 +231,20 @@ async def test_a_person_asked_with_a_question_gets_the_chat_after_the_answer(
 
 
 async def test_a_call_asked_with_a_question_not_understood_still_reaches_a_person(
-    services: Services, extractor: CueExtractor
+    services: Services, extractor: CueExtractor, assess: Assess
 ) -> None:
     events = [user_event(extractor, "the thing with my thingy, please call me", "nlu_fallback")]
-    t = await assessed(make_tracker(events), services)
+    t = assess(make_tracker(events))
     messages, out = await run_action(ActionRephrase(services), t)
     assert [m["response"] for m in messages] == ["utter_callback_intro"], "not asked to rephrase first"
     assert slot_events(out)["handoff_route"] == "callback"
 
 
-async def test_no_need_to_call_is_not_a_request(services: Services, extractor: CueExtractor) -> None:
+async def test_no_need_to_call_is_not_a_request(
+    services: Services, extractor: CueExtractor, assess: Assess
+) -> None:
     events = [user_event(extractor, "No need to call me, just tell me how to change my PIN", "change_pin")]
-    t = await assessed(make_tracker(events), services)
+    t = assess(make_tracker(events))
     assert "also_requested" not in t.latest_message
     messages, out = await run_action(ActionOfferMoreHelp(services), t)
     assert [m["response"] for m in messages] == ["utter_anything_else"]
@@ -252,9 +260,9 @@ async def test_no_need_to_call_is_not_a_request(services: Services, extractor: C
     ],
 )
 async def test_words_asking_for_a_call_are_heard_when_the_classifier_is_unsure(
-    services: Services, extractor: CueExtractor, text: str, handed_over: bool
+    services: Services, extractor: CueExtractor, text: str, handed_over: bool, assess: Assess
 ) -> None:
-    t = await assessed(make_tracker([user_event(extractor, text, "nlu_fallback")]), services)
+    t = assess(make_tracker([user_event(extractor, text, "nlu_fallback")]))
     messages, out = await run_action(ActionRephrase(services), t)
     if handed_over:
         assert [m["response"] for m in messages] == ["utter_callback_intro"], "not asked to rephrase"

@@ -1,0 +1,178 @@
+"""Rasa policy that sets the persona, language, phone-offer and route slots after every
+customer message, inside the Rasa server; it never chooses an action.
+
+``config.yml``::
+
+    policies:
+      - name: bot.rasa.persona_policy.PersonaPolicy
+        personas_file: personas.yml   # optional; default $PERSONAS_FILE or personas.yml
+
+On the first prediction after a customer message the policy reads the current session
+from Rasa's tracker events (``UserUttered.parse_data`` with the cues the NLU component
+stored, ``ActionExecuted``, ``ActiveLoop``, ``SessionStarted``/``Restarted``), takes the
+decision of ``bot.handoff.turn`` and returns ``SlotSet`` events for the slots whose value
+changed. Rasa applies the events of every policy's prediction (the ensemble collects them,
+the processor applies them before the predicted action runs), so the first answer to the
+message — its NLG and any custom action — already sees the new slots. Later predictions
+of the same turn return no events.
+
+Its action probabilities are all zero and its priority is below every Rasa policy's, so
+its prediction never wins: any other policy's prediction, even all zeros, beats it. The
+persona catalogue is loaded once, when the model loads (an invalid catalogue stops the
+server from starting).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import InvalidConfigException
+
+from bot.core.settings import Settings
+from bot.handoff.turn import OWNED_SLOTS, TurnFacts, changed_slots, decide
+from bot.persona.assessment import SESSION_START, EventKind, PersonaEngine, TrackerEvent, read_conversation
+from bot.persona.catalogue import load_catalogue
+
+logger = logging.getLogger(__name__)
+# Below every Rasa policy (TEDPolicy and custom policies default to 1): never the winner.
+PERSONA_POLICY_PRIORITY = -1
+_PERSISTED_FILE = "persona_policy.json"
+
+
+def tracker_event(event: Event) -> TrackerEvent | None:
+    """The ``TrackerEvent`` of a Rasa event (None: of no interest to the decision)."""
+    if isinstance(event, UserUttered):
+        return TrackerEvent(
+            EventKind.user,
+            parse_data=event.parse_data,
+            metadata=event.metadata,
+            input_channel=event.input_channel,
+        )
+    if isinstance(event, ActionExecuted):
+        return TrackerEvent(EventKind.action, name=event.action_name) if event.action_name else None
+    if isinstance(event, ActiveLoop):
+        return TrackerEvent(EventKind.active_loop, name=event.name)
+    if isinstance(event, (SessionStarted, Restarted)):
+        return SESSION_START
+    return None
+
+
+def turn_facts(tracker: DialogueStateTracker) -> TurnFacts:
+    """What Rasa's tracker says about the turn, for ``bot.handoff.turn.decide``."""
+    slots = tracker.slots
+
+    def slot(name: str) -> Any:
+        found = slots.get(name)
+        return found.value if found is not None else None
+
+    latest = tracker.latest_message
+    return TurnFacts(
+        conversation=read_conversation(tracker_event(e) for e in tracker.events),
+        latest=latest.parse_data if latest is not None else {},
+        input_channel=tracker.get_latest_input_channel(),
+        active_loop=tracker.active_loop_name,
+        slot=slot,
+    )
+
+
+def after_customer_message(tracker: DialogueStateTracker) -> bool:
+    """The latest customer message has had no action yet: this is the turn's first prediction
+    (an action that was rejected does not count: its events were discarded)."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return True
+        if isinstance(event, (ActionExecuted, SessionStarted, Restarted)):
+            return False
+    return False
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class PersonaPolicy(Policy):
+    """Reads: the tracker's current session (messages with their cues, actions run, the form,
+    the profile and escalation slots). Writes: ``SlotSet`` events for ``OWNED_SLOTS``
+    (persona, language, phone offer, route) after each customer message; no action."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"priority": PERSONA_POLICY_PRIORITY, "personas_file": None}
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Any = None,
+        *,
+        engine: PersonaEngine | None = None,
+    ) -> None:
+        config = {**self.get_default_config(), **config}
+        if config.get("priority") != PERSONA_POLICY_PRIORITY:
+            raise InvalidConfigException(
+                f"PersonaPolicy: priority {config.get('priority')!r} is not supported; it must "
+                f"stay {PERSONA_POLICY_PRIORITY}, below every other policy, so it never chooses an action"
+            )
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        self.engine = engine or self._load_engine(config)
+
+    @staticmethod
+    def _load_engine(config: dict[str, Any]) -> PersonaEngine:
+        path = Path(config.get("personas_file") or Settings.from_env().personas_file)
+        # Validated in full (and its token patterns compiled) by the NLU component.
+        catalogue = load_catalogue(path, compile_patterns=False)
+        logger.info("persona.policy_loaded file=%s personas=%s", path, ",".join(catalogue.ids))
+        return PersonaEngine(catalogue)
+
+    def train(
+        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
+    ) -> Resource:
+        """Nothing to learn: the decision reads the persona catalogue."""
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as path:
+            (Path(path) / _PERSISTED_FILE).write_text(
+                json.dumps({"slots": list(OWNED_SLOTS)}), encoding="utf-8"
+            )
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """All-zero probabilities; the slot events on the first prediction after a message."""
+        events = self.slot_events(tracker) if after_customer_message(tracker) else []
+        return self._prediction(self._default_predictions(domain), events=events)
+
+    def slot_events(self, tracker: DialogueStateTracker) -> list[Event]:
+        """``SlotSet`` for the owned slots (declared in the domain) whose value changed."""
+        facts = turn_facts(tracker)
+        decision = decide(facts, self.engine)
+        if decision is None:
+            return []
+        logger.info("persona.inferred sender=%s %s", tracker.sender_id, decision.log_fields())
+        changed = changed_slots(decision, facts, declared=tracker.slots.keys())
+        return [SlotSet(name, value) for name, value in changed.items()]
