@@ -4,6 +4,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
+# The learned cue classifier (cue_corpus/ → models/cues/classifier/); skipped when the
+# corpus is unchanged. The Rasa model does not contain it: the cue component reads it.
+"$VENV/bin/python" -m bot personas train-cues
+
 # What the trained model depends on. The persona component is not trainable (it reads
 # personas.yml when the model loads) and the wording catalogue is read by the NLG at run
 # time, so neither is part of the fingerprint.

@@ -55,8 +55,25 @@ def catalogue() -> PersonaCatalogue:
 
 
 @pytest.fixture(scope="session")
-def extractor(catalogue: PersonaCatalogue) -> CueExtractor:
-    return CueExtractor(catalogue)
+def cue_classifier_dir(catalogue: PersonaCatalogue) -> Path:
+    """The cue classifier as the training step leaves it (trained here if it is not)."""
+    from bot.persona.cues.classifier import DEFAULT_CORPUS_DIR, DEFAULT_MODEL_DIR
+    from bot.persona.cues.training import train
+
+    train(DEFAULT_CORPUS_DIR, DEFAULT_MODEL_DIR, sorted(catalogue.signals))
+    return DEFAULT_MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def extractor(catalogue: PersonaCatalogue, cue_classifier_dir: Path) -> CueExtractor:
+    """The assistant's extractor: rules and the learned cue classifier."""
+    return CueExtractor(catalogue, classifier_dir=cue_classifier_dir)
+
+
+@pytest.fixture(scope="session")
+def rules_extractor(catalogue: PersonaCatalogue) -> CueExtractor:
+    """The rules alone (no classifier): what the phrases, patterns and scope find."""
+    return CueExtractor(catalogue, classifier_dir=None)
 
 
 @pytest.fixture(scope="session")

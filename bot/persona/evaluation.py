@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bot.core.channels import INPUT_CHANNELS
+from bot.core.yamlfiles import safe_load
 from bot.persona.assessment import Assessment, PersonaEngine
 from bot.persona.cues.model import MessageCues
 from bot.persona.profile import Profile, ProfileError
@@ -25,13 +26,20 @@ from bot.persona.profile import Profile, ProfileError
 if TYPE_CHECKING:  # spaCy loads with the extractor; the caller builds it
     from bot.persona.cues.extractor import CueExtractor
 
-# The targets CI holds the development set to.
+# The targets CI holds the development set to…
 TARGETS = {
-    "persona_accuracy": 0.90,
-    "language_accuracy": 0.97,
+    "persona_accuracy": 0.95,
+    "language_accuracy": 0.98,
     "offer_phone_precision": 0.95,
     "offer_phone_recall": 0.95,
 }
+# …and the fresh hold-out (tests/data/personas_fresh.yml), which nothing is tuned on.
+HOLDOUT_TARGETS = {
+    "persona_accuracy": 0.90,
+    "offer_phone_precision": 0.90,
+    "offer_phone_recall": 0.90,
+}
+TARGET_SETS = {"dev": TARGETS, "holdout": HOLDOUT_TARGETS}
 EXPECT_KEYS = ("persona", "language", "offer_phone")
 
 
@@ -174,7 +182,8 @@ def _fail(path: Path, where: str, message: str) -> EvaluationFileError:
 def load_conversations(path: Path, *, persona_ids: Sequence[str] = ()) -> list[LabelledConversation]:
     """Read and check an evaluation file (format in docs/personas.md)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's C loader: a 3,000-message file loads in ~0.1 s, not ~1 s.
+        data = safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise _fail(path, "file", f"cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:

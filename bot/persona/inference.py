@@ -10,15 +10,17 @@ A previous persona is kept unless the new leader beats it by ``switch_margin``, 
 weak message does not flip the estimate. A persona assigned by staff or the CRM wins.
 
 A customer who cannot use the phone — a hearing or speech need in the profile or said in
-the conversation — is never given a persona whose first preferred channel is the phone:
-asking to be contacted then means a person in writing, not a call.
+the conversation — is never made phone-first by wanting contact: their requests for a
+call or a person do not count toward a persona whose first preferred channel is the
+phone (asking to be contacted then means a person in writing). Finding chat hard still
+counts; the phone-offer decision then routes them to the accessible alternative.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.persona.catalogue.model import PersonaCatalogue
@@ -26,6 +28,8 @@ from bot.persona.cues.model import MessageCues
 from bot.persona.profile import Profile
 
 MAX_EVIDENCE = 6
+# Signals that say the customer wants contact (a call, a person).
+CONTACT_SIGNALS = ("phone_request", "human_request")
 # Messages with fewer words than this count proportionally less (1 word: half).
 SHORT_MESSAGE_WORDS = 4
 
@@ -114,6 +118,8 @@ class PersonaInferrer:
         self.phone_personas = frozenset(
             p.id for p in catalogue.personas if p.channels.preferred[0] == "phone"
         )
+        # For customers who cannot use the phone: signal -> personas it must not raise.
+        self.no_phone_skip = dict.fromkeys(CONTACT_SIGNALS, self.phone_personas)
 
     def _factors(self, messages: Sequence[MessageCues]) -> list[float]:
         """Per-message weights: recent messages weigh more; one- or two-word ones less."""
@@ -129,14 +135,18 @@ class PersonaInferrer:
         messages: Sequence[MessageCues],
         factors: Sequence[float],
         profile_evidence: list[Evidence],
+        skip: Mapping[str, frozenset[str]],
     ) -> list[Evidence]:
         """Readable reasons for ``pid``, strongest first (built for the chosen persona only)."""
         reasons: dict[str, float] = defaultdict(float)
         weights = self.weights[pid]
         for factor, cues in zip(factors, messages, strict=True):
+            contact = self._contact_signal(pid, cues, skip)
             for signal, strength in cues.signals.items():
                 w = weights.get(signal)
-                if w:
+                if signal in CONTACT_SIGNALS and signal != contact:
+                    continue
+                if w and pid not in skip.get(signal, ()):
                     for snippet in cues.evidence.get(signal, [])[:1]:
                         reasons[_describe(snippet, signal)] += factor * w * strength
             if hit := cues.persona_hits.get(pid):
@@ -147,6 +157,16 @@ class PersonaInferrer:
         evidence = [Evidence(pid, w, text) for text, w in reasons.items() if w > 0]
         evidence.sort(key=lambda e: -e.weight)
         return evidence
+
+    def _contact_signal(self, pid: str, cues: MessageCues, skip: Mapping[str, frozenset[str]]) -> str | None:
+        """The contact signal of this message that counts for ``pid`` (the strongest)."""
+        best, best_value = None, 0.0
+        for signal in CONTACT_SIGNALS:
+            w = self.weights[pid].get(signal, 0.0)
+            value = w * cues.signals.get(signal, 0.0) if pid not in skip.get(signal, ()) else 0.0
+            if value > best_value:
+                best, best_value = signal, value
+        return best
 
     def _profile_scores(self, profile: Profile, channel: str | None) -> dict[str, list[Evidence]]:
         found: dict[str, list[Evidence]] = defaultdict(list)
@@ -186,10 +206,22 @@ class PersonaInferrer:
 
         scores: dict[str, float] = dict.fromkeys(self.ids, 0.0)
         factors = self._factors(messages)
+        no_phone = _cannot_use_phone(messages, profile)
+        skip = self.no_phone_skip if no_phone else {}
         for factor, cues in zip(factors, messages, strict=True):
+            # Asking for a call and for a person in one message is one wish: the stronger counts.
+            contact: dict[str, float] = {}
             for signal, strength in cues.signals.items():
+                skipped = skip.get(signal, ())
                 for pid, w in self.by_signal.get(signal, ()):
-                    scores[pid] += factor * w * strength
+                    if pid in skipped:
+                        continue
+                    if signal in CONTACT_SIGNALS:
+                        contact[pid] = max(contact.get(pid, 0.0), w * strength)
+                    else:
+                        scores[pid] += factor * w * strength
+            for pid, value in contact.items():
+                scores[pid] += factor * value
             for pid, hit in cues.persona_hits.items():
                 if pid in scores:
                     scores[pid] += factor * hit
@@ -199,23 +231,14 @@ class PersonaInferrer:
                 scores[pid] += ev.weight
         if self.fallback in scores:
             scores[self.fallback] = max(scores[self.fallback], self.min_score)
-        no_phone = _cannot_use_phone(messages, profile)
-        if no_phone:
-            for pid in self.phone_personas - {self.fallback}:
-                scores[pid] = 0.0
 
         ranked = sorted(self.ids, key=lambda pid: (-scores[pid], pid != self.fallback))
-        if no_phone:
-            ranked = [pid for pid in ranked if pid not in self.phone_personas] + [
-                pid for pid in ranked if pid in self.phone_personas
-            ]
         leader = ranked[0]
         kept = False
         # Hysteresis protects a persona the conversation has shown, not the fallback.
         if (
             previous in scores
             and previous not in (self.fallback, leader)
-            and not (no_phone and previous in self.phone_personas)
             and scores[leader] - scores[previous] < self.switch_margin
         ):
             leader, kept = previous, True
@@ -224,7 +247,7 @@ class PersonaInferrer:
         norm = sum(exp.values())
         runner = next((pid for pid in ranked if pid != leader), None)
 
-        evidence = self._evidence(leader, messages, factors, profile_evidence.get(leader, []))
+        evidence = self._evidence(leader, messages, factors, profile_evidence.get(leader, []), skip)
         if leader == self.fallback and not evidence:
             best = next((pid for pid in ranked if pid != self.fallback), None)
             if best is not None:
@@ -233,9 +256,10 @@ class PersonaInferrer:
                 evidence.append(Evidence(leader, 0.0, text))
         if kept:
             evidence.append(Evidence(leader, 0.0, f"kept {leader}: {ranked[0]} is not clearly ahead yet"))
-        if no_phone and self.phone_personas - {self.fallback}:
-            ruled_out = ", ".join(sorted(self.phone_personas - {self.fallback}))
-            evidence.insert(0, Evidence(leader, 0.0, f"not {ruled_out}: {no_phone}"))
+        if no_phone and any(m.shows(s) for m in messages for s in CONTACT_SIGNALS):
+            phone_first = ", ".join(sorted(self.phone_personas))
+            text = f"asking for contact does not count toward {phone_first}: {no_phone}"
+            evidence.insert(0, Evidence(leader, 0.0, text))
         return PersonaEstimate(
             persona=leader,
             confidence=exp[leader] / norm,

@@ -113,3 +113,118 @@ def test_malformed_stored_cues_become_empty(junk: object) -> None:
     cues = MessageCues.from_dict(junk)
     assert isinstance(cues, MessageCues)
     assert all(isinstance(v, float) for v in cues.signals.values())
+
+
+# -- matching that generalises (lemmas, synonyms, contractions) -------------------------
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("I do not have time for this", "urgency"),  # the lexicon says "don't have time"
+        ("Would it be at all possible for somebody to telephone me", "phone_request"),
+        (
+            "I would much rather discuss this over the telephone, as I find these computer chats "
+            "rather difficult",
+            "phone_request",
+        ),
+        (
+            "I would much rather discuss this over the telephone, as I find these computer chats "
+            "rather difficult",
+            "channel_aversion",
+        ),
+        ("give me a ring", "phone_request"),
+        ("¿Hay algún número al que pueda llamar?", "phone_request"),
+        ("Preferiría que alguien me llamase", "phone_request"),  # subjunctive, by lemma
+        ("llamame porfa", "phone_request"),  # no accent, enclitic pronoun
+        ("rappelez moi svp", "phone_request"),
+        ("Est-ce que vous pourriez me téléphoner demain ?", "phone_request"),
+        ("Need fix in next 10 minutes. Quick answer only.", "urgency"),
+    ],
+)
+def test_phrasings_the_lexicon_does_not_list(rules_extractor: CueExtractor, text: str, signal: str) -> None:
+    cues = rules_extractor.extract(text)
+    assert cues.signals.get(signal, 0) >= 0.5, (cues.signals, cues.evidence)
+
+
+# -- scope: negated, reported and quoted requests ---------------------------------------
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("I've been on hold on the phone for an hour … chat is fine", "phone_request"),
+        ("I was on the phone with your team for 40 mins yesterday, never again", "phone_request"),
+        ("No need to ring me, chatting here is fine", "phone_request"),
+        ('The text said "call us urgently on 0800 000 000", is it you?', "phone_request"),
+        ('The text said "call us urgently on 0800 000 000", is it you?', "urgency"),
+        ("Hola, me llamo Ana y quiero saber mi saldo", "phone_request"),  # "my name is"
+        ("Bonjour, je m'appelle Paul et j'ai une question", "phone_request"),
+        ("J'ai eu un conseiller au téléphone lundi, tout est réglé", "phone_request"),
+        ("Ayer estuve una hora al teléfono con ustedes", "phone_request"),
+        ("I spoke to an agent yesterday and it is sorted", "human_request"),
+        ("No rush at all, whenever you can", "urgency"),
+        ("I'd rather type than talk", "channel_aversion"),
+        ("Perdón, prefiero escribir en español.", "channel_aversion"),
+        ("Pouvez-vous vérifier ?", "phone_request"),
+        ("I'm hard of hearing so phone calls are tricky", "phone_request"),
+    ],
+)
+def test_negated_reported_and_quoted_requests_do_not_count(
+    extractor: CueExtractor, text: str, absent: str
+) -> None:
+    cues = extractor.extract(text)
+    assert cues.signals.get(absent, 0) < 0.5, (cues.signals, cues.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["No need to ring me, chatting here is fine", "No hace falta que me llamen", "Pas besoin de me rappeler"],
+)
+def test_a_negated_call_request_is_a_refusal(rules_extractor: CueExtractor, text: str) -> None:
+    cues = rules_extractor.extract(text)
+    assert cues.shows("call_refusal"), (cues.signals, cues.evidence)
+    assert not cues.shows("phone_request")
+
+
+def test_a_request_after_a_reported_call_still_counts(rules_extractor: CueExtractor) -> None:
+    cues = rules_extractor.extract("I rang yesterday and nobody helped. Please call me back today.")
+    assert cues.shows("phone_request"), cues.evidence
+
+
+# -- style, not content -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My IBAN is GB29 NWBK 6016 1331 9268 19 and the sort code is 60-16-13",
+        "what's my sort code",
+        "Hi, I'm sending money to my sister. She gave me her IBAN and a BIC. Anything else?",
+        "Bonjour, mon employeur me demande un IBAN et un BIC.",
+        "account number 12345678, reference 44556677, paid £25.00 on 03/11/2026",
+    ],
+)
+def test_bank_details_are_not_technical_style(extractor: CueExtractor, text: str) -> None:
+    cues = extractor.extract(text)
+    assert cues.signals.get("technical", 0) < 0.5, (cues.signals, cues.evidence)
+
+
+def test_error_codes_and_versions_are_technical_style(extractor: CueExtractor) -> None:
+    cues = extractor.extract("HTTP 502 from your PSD2 endpoint since the 2.3.1 update on iOS 17.4")
+    assert cues.shows("technical")
+
+
+# -- the learned second opinion ---------------------------------------------------------
+def test_the_classifier_adds_cues_the_rules_miss_and_says_so(
+    extractor: CueExtractor, rules_extractor: CueExtractor
+) -> None:
+    for text, cue in [
+        ("this is the fourth time I've explained this", "frustration"),
+        ("je capte rien à votre appli", "channel_aversion"),
+        ("no entiendo nada de estas aplicaciones", "channel_aversion"),
+    ]:
+        assert not rules_extractor.extract(text).shows(cue)
+        cues = extractor.extract(text)
+        assert cues.shows(cue), (text, cues.signals)
+        assert any(e.startswith("(cue classifier") for e in cues.evidence[cue])
+
+
+def test_without_a_trained_classifier_the_rules_still_work(catalogue, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rules_only = CueExtractor(catalogue, classifier_dir=tmp_path / "missing")
+    assert rules_only.classifier is None
+    assert rules_only.extract("can someone call me back").shows("phone_request")

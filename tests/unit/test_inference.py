@@ -244,3 +244,88 @@ def test_a_value_below_its_threshold_never_reads_as_equal_or_above() -> None:
     assert below(0.43, 0.5) == "0.43"
     assert below(1.96, 2.0, digits=1) == "1.9"
     assert float(below(0.4999999, 0.5)) < 0.5
+
+
+# -- cases the inference used to get wrong (issue: persona inference that generalises) --
+def test_one_polite_call_request_does_not_make_a_customer_phone_first(
+    engine: PersonaEngine, extractor: CueExtractor
+) -> None:
+    for turns in (
+        ["could you call me back"],
+        ["Bonjour, j'ai perdu ma carte bancaire hier soir.", "Est-ce que quelqu'un peut me rappeler ?"],
+    ):
+        result = assess(engine, extractor, turns)
+        assert result.estimate.persona != "phone_first", (turns, result.estimate.evidence_text())
+        assert result.phone.offer and "asked" in result.phone.reason
+
+
+def test_a_technical_customer_asking_for_a_call_stays_technical(
+    engine: PersonaEngine, extractor: CueExtractor
+) -> None:
+    text = (
+        "The 2FA SMS codes arrive 6 minutes late on two SIMs, so it's your SMS gateway queueing. "
+        "Could one of your engineers call me back?"
+    )
+    result = assess(engine, extractor, [text])
+    assert result.estimate.persona == "technical", result.estimate.evidence_text()
+    assert result.phone.offer
+
+
+@pytest.mark.parametrize(
+    ("turns", "profile"),
+    [
+        (
+            ["Please call me or get someone to contact me about my card."],
+            {"accessibility_needs": ["hearing"]},
+        ),
+        (["I'm deaf. Can someone contact me about my mortgage? Please call or get a person to help."], None),
+        (
+            [
+                "Soy sorda. ¿Alguien se puede poner en contacto conmigo? Llámenme o que me atienda una persona."
+            ],
+            None,
+        ),
+    ],
+)
+def test_a_customer_who_cannot_use_the_phone_is_not_phone_first_for_wanting_contact(
+    engine: PersonaEngine, extractor: CueExtractor, turns: list[str], profile: dict[str, object] | None
+) -> None:
+    result = assess(engine, extractor, turns, profile=profile)
+    assert result.estimate.persona != "phone_first", result.estimate.evidence_text()
+    assert result.phone.offer is False and result.phone.blocked
+    assert any("does not count toward phone_first" in e for e in result.estimate.evidence_text())
+
+
+def test_a_customer_who_cannot_use_the_phone_and_finds_chat_hard_is_still_phone_first(
+    engine: PersonaEngine, extractor: CueExtractor
+) -> None:
+    turns = ["I find the app and this chat very confusing and I'm not good with computers."]
+    result = assess(engine, extractor, turns, profile={"accessibility_needs": ["hearing"]})
+    assert result.estimate.persona == "phone_first"
+    assert result.phone.offer is False and result.phone.blocked
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [
+            "I spoke to one of your colleagues on the phone last week about a disputed charge.",
+            "Happy to sort it out here, no need to ring me.",
+        ],
+        ["I was on the phone with your team for 40 mins yesterday, never again. Why is my card blocked?"],
+        ["J'ai eu un conseiller au téléphone lundi. Je voulais vérifier par ici, inutile de me rappeler."],
+    ],
+)
+def test_reported_calls_and_refusals_are_not_phone_requests(
+    engine: PersonaEngine, extractor: CueExtractor, turns: list[str]
+) -> None:
+    result = assess(engine, extractor, turns)
+    assert result.estimate.persona != "phone_first", result.estimate.evidence_text()
+    assert result.phone.offer is False
+
+
+def test_bank_details_do_not_make_a_customer_technical(
+    engine: PersonaEngine, extractor: CueExtractor
+) -> None:
+    text = "Hi, I'm sending money to my sister in Germany. She gave me her IBAN and a BIC. How long will it take?"
+    assert assess(engine, extractor, [text]).estimate.persona == "default"

@@ -22,11 +22,16 @@ from spacy.util import compile_prefix_regex
 
 from bot.core.settings import PROJECT_ROOT
 from bot.persona.catalogue.model import LanguageMatching, Lexicon, Match, PersonaCatalogue, Scope, Signal
+from bot.persona.cues.classifier import DEFAULT_MODEL_DIR, CueClassifier
 from bot.persona.cues.language import LanguageIdentifier
 from bot.persona.cues.model import MessageCues
 from bot.persona.cues.normalise import LemmaCache, Normaliser, fold
 from bot.persona.cues.scope import ScopeReader, ScopeWords
 
+# The cue classifier's opinion counts from this probability on, for cues the rules did not
+# already find (summed hit weight below ``CLASSIFIER_ADDS_BELOW``).
+CLASSIFIER_MIN_PROBABILITY = 0.9
+CLASSIFIER_ADDS_BELOW = 0.5
 # Compact lemma tables for the catalogue's words, built once (``normalise.LemmaCache``).
 DEFAULT_LEMMA_CACHE = PROJECT_ROOT / "models" / "cues"
 
@@ -223,15 +228,18 @@ class _LanguageMatchers:
         return hits
 
 
-def _outermost(hits: list[_Hit]) -> list[_Hit]:
-    """Drop hits inside a longer hit: "don't call me" is a refusal, not "call me"."""
+def _outermost(hits: list[_Hit], opposites: dict[str, str]) -> list[_Hit]:
+    """Drop hits inside a longer hit of the signal that is their opposite ("don't call me"
+    is a refusal, not "call me": ``negated_as``), and hits overlapping a longer one of the
+    same signal ("could you call me back" is one request, not two)."""
     kept: list[_Hit] = []
     for hit in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
-        inside = any(
-            k.start <= hit.start and hit.end <= k.end and (k.end - k.start) > (hit.end - hit.start)
+        covered = any(
+            (k.name == hit.name and k.start < hit.end and hit.start < k.end)
+            or (opposites.get(hit.name) == k.name and k.start <= hit.start and hit.end <= k.end)
             for k in kept
         )
-        if not inside:
+        if not covered:
             kept.append(hit)
     return kept
 
@@ -245,9 +253,17 @@ class CueExtractor:
     or ambiguous one with every supported language's, so "thx" or "porfa" still count.
     """
 
-    def __init__(self, catalogue: PersonaCatalogue, *, lemma_cache: Path | None = None) -> None:
+    def __init__(
+        self,
+        catalogue: PersonaCatalogue,
+        *,
+        lemma_cache: Path | None = None,
+        classifier_dir: Path | None = DEFAULT_MODEL_DIR,
+    ) -> None:
         self.catalogue = catalogue
         st = catalogue.settings
+        # The learned second opinion (None: rules only — tests of the rules, or not trained).
+        self.classifier = CueClassifier.load(classifier_dir) if classifier_dir is not None else None
         self.languages = list(st.languages)
         self.identifier = LanguageIdentifier(
             self.languages,
@@ -256,6 +272,7 @@ class CueExtractor:
             markers=st.language.markers,
         )
         self.scoped = {name: sig for name, sig in catalogue.signals.items() if sig.scope}
+        self.opposites = {name: sig.negated_as for name, sig in catalogue.signals.items() if sig.negated_as}
         self._matchers: dict[str, _LanguageMatchers] = {}
         lexicons: list[tuple[str, str, Lexicon]] = [("s", n, sig) for n, sig in catalogue.signals.items()]
         lexicons += [("p", p.id, p.cues) for p in catalogue.personas]
@@ -297,13 +314,18 @@ class CueExtractor:
             matchers = self._matchers[lang]
             lang_doc = matchers.make_doc(text)
             doc = doc if doc is not None else lang_doc
-            hits += self._in_scope(_outermost(matchers.match(lang_doc)), lang_doc, matchers.scope, text)
+            found = _outermost(matchers.match(lang_doc), self.opposites)
+            hits += self._in_scope(found, lang_doc, matchers.scope, text)
         assert doc is not None
         signals, personas = _Acc(), _Acc()
-        for hit in _outermost(hits):
+        for hit in _outermost(hits, self.opposites):
             (signals if hit.kind == "s" else personas).add(hit.name, hit.weight, hit.text)
         words = [t for t in doc if t.is_alpha or t.like_num]
         _shape_signals(text, words, self._matchers[primary].stop_words, signals)
+        if self.classifier is not None:
+            for cue, p in self.classifier.predict(text, primary).items():
+                if p >= CLASSIFIER_MIN_PROBABILITY and signals.weight.get(cue, 0.0) < CLASSIFIER_ADDS_BELOW:
+                    signals.add(cue, (p - 0.5) * 2, f"(cue classifier {math.floor(p * 100) / 100:.2f})")
         strengths = {k: _saturate(w) for k, w in signals.weight.items() if w > 0}
         return MessageCues(
             n_words=len(words),

@@ -31,7 +31,8 @@ _BREAK_PUNCT = frozenset(".,;:!?()[]…—–-/|")
 
 @dataclass(frozen=True)
 class ScopeWords:
-    """One language's words that end clauses, negate, or mark the past (folded forms)."""
+    """One language's words that end clauses or negate (folded forms), or mark the past
+    (lower-case forms)."""
 
     negators: frozenset[str] = frozenset()
     negators_after: frozenset[str] = frozenset()
@@ -47,10 +48,11 @@ class ScopeWords:
         past: list[str],
         clause_breaks: list[str],
     ) -> ScopeWords:
+        # Past forms are compared with accents: folded, "téléphoné" would be "téléphone".
         return cls(
             frozenset(fold(w) for w in negators),
             frozenset(fold(w) for w in negators_after),
-            frozenset(fold(w) for w in past),
+            frozenset(w.lower() for w in past),
             frozenset(fold(w) for w in clause_breaks),
         )
 
@@ -99,10 +101,10 @@ class ScopeReader:
         for i, token in enumerate(self.doc):
             if self.clause[i] != here or start <= i < end:
                 continue
-            if fold(token.text) in self.words.past:
+            if token.lower_ in self.words.past:
                 return True
         # The hit's own verb in a past form ("I rang", "I phoned you") reads as a report.
-        return any(fold(self.doc[i].text) in self.words.past for i in range(start, end))
+        return any(self.doc[i].lower_ in self.words.past for i in range(start, end))
 
     def quoted(self, start_char: int, end_char: int) -> bool:
         return any(a <= start_char and end_char <= b for a, b in self.quotes)
