@@ -15,6 +15,7 @@ on disk (``LemmaCache``), built once per catalogue and ``spacy-lookups-data`` ve
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -42,6 +43,7 @@ ELISIONS = {
 MAX_CACHED_NORMS = 50_000
 
 
+@functools.lru_cache(maxsize=65_536)
 def fold(text: str) -> str:
     """Lower-case without accents ("Llámame" → "llamame"); "ñ" and "ç" fold too."""
     lowered = text.lower().replace("’", "'")
