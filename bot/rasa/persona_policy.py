@@ -7,14 +7,15 @@ customer message, inside the Rasa server; it never chooses an action.
       - name: bot.rasa.persona_policy.PersonaPolicy
         personas_file: personas.yml   # optional; default $PERSONAS_FILE or personas.yml
 
-On the first prediction after a customer message the policy reads the current session
-from Rasa's tracker events (``UserUttered.parse_data`` with the cues the NLU component
-stored, ``ActionExecuted``, ``ActiveLoop``, ``SessionStarted``/``Restarted``), takes the
-decision of ``bot.handoff.turn`` and returns ``SlotSet`` events for the slots whose value
-changed. Rasa applies the events of every policy's prediction (the ensemble collects them,
-the processor applies them before the predicted action runs), so the first answer to the
-message — its NLG and any custom action — already sees the new slots. Later predictions
-of the same turn return no events.
+On the first prediction after a customer message (and after a form starts, when Rasa
+reads slots again) the policy reads the current session from Rasa's tracker events
+(``UserUttered.parse_data`` with the cues the NLU component stored, ``ActionExecuted``,
+``ActiveLoop``, ``SessionStarted``/``Restarted``), takes the decision of
+``bot.handoff.turn`` and returns ``SlotSet`` events for the slots whose value changed.
+Rasa applies the events of every policy's prediction (the ensemble collects them, the
+processor applies them before the predicted action runs), so the first answer to the
+message — its NLG and any custom action — already sees the new slots. The other
+predictions of the turn return no events.
 
 Its action probabilities are all zero and its priority is below every Rasa policy's, so
 its prediction never wins: any other policy's prediction, even all zeros, beats it. The
@@ -95,13 +96,20 @@ def turn_facts(tracker: DialogueStateTracker) -> TurnFacts:
     )
 
 
-def after_customer_message(tracker: DialogueStateTracker) -> bool:
-    """The latest customer message has had no action yet: this is the turn's first prediction
-    (an action that was rejected does not count: its events were discarded)."""
+def decision_due(tracker: DialogueStateTracker) -> bool:
+    """Whether this prediction is one where Rasa reads the slots again: the first after a
+    customer message (no action since: an action that was rejected does not count, its
+    events were discarded), or the first after a form started (Rasa extracts slots when a
+    form activates; the callback form being arranged holds the phone offer back)."""
+    started: str | None = None
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             return True
-        if isinstance(event, (ActionExecuted, SessionStarted, Restarted)):
+        if isinstance(event, ActiveLoop) and event.name:
+            started = event.name
+        elif isinstance(event, ActionExecuted):
+            return started is not None and event.action_name == started
+        elif isinstance(event, (SessionStarted, Restarted)):
             return False
     return False
 
@@ -110,7 +118,8 @@ def after_customer_message(tracker: DialogueStateTracker) -> bool:
 class PersonaPolicy(Policy):
     """Reads: the tracker's current session (messages with their cues, actions run, the form,
     the profile and escalation slots). Writes: ``SlotSet`` events for ``OWNED_SLOTS``
-    (persona, language, phone offer, route) after each customer message; no action."""
+    (persona, language, phone offer, route) after each customer message and when a form
+    starts; no action."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -163,8 +172,8 @@ class PersonaPolicy(Policy):
         rule_only_data: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
-        """All-zero probabilities; the slot events on the first prediction after a message."""
-        events = self.slot_events(tracker) if after_customer_message(tracker) else []
+        """All-zero probabilities; the slot events when a decision is due (``decision_due``)."""
+        events = self.slot_events(tracker) if decision_due(tracker) else []
         return self._prediction(self._default_predictions(domain), events=events)
 
     def slot_events(self, tracker: DialogueStateTracker) -> list[Event]:

@@ -240,6 +240,29 @@ def test_events_only_on_the_first_prediction_after_a_customer_message(
     assert predict(policy_under_test, tracker(rasa_domain, rejected), rasa_domain)
 
 
+def test_a_form_starting_reads_the_slots_again_as_rasa_did(
+    policy_under_test: PersonaPolicy, rasa_domain: Domain, extractor: CueExtractor
+) -> None:
+    asked = [user(extractor, PHONE_FIRST, "request_phone_call")]
+    first = predict(policy_under_test, tracker(rasa_domain, asked), rasa_domain)
+    assert (first["offer_phone"], first["route"]["next"]) == (True, "callback")
+    handed_over = [*asked, *(SlotSet(k, v) for k, v in first.items()), ActionExecuted("action_hand_over")]
+    started = [
+        *handed_over,
+        ActionExecuted("callback_form"),
+        ActiveLoop("callback_form"),
+        SlotSet("requested_slot", "callback_number"),
+        BotUttered("What number?"),
+    ]
+    again = predict(policy_under_test, tracker(rasa_domain, started), rasa_domain)
+    assert (again["offer_phone"], again["offer_phone_reason"]) == (False, "a callback is being arranged")
+    listening = [*started, *(SlotSet(k, v) for k, v in again.items()), ActionExecuted("action_listen")]
+    assert predict(policy_under_test, tracker(rasa_domain, listening), rasa_domain) == {}
+    # A form put back by another action is not a start: Rasa extracted nothing then.
+    put_back = [*handed_over, ActionExecuted("action_book_callback"), ActiveLoop("callback_form")]
+    assert predict(policy_under_test, tracker(rasa_domain, put_back), rasa_domain) == {}
+
+
 def test_no_customer_message_no_events(policy_under_test: PersonaPolicy, rasa_domain: Domain) -> None:
     assert predict(policy_under_test, tracker(rasa_domain, []), rasa_domain) == {}
     only_a_form_answer = [ActiveLoop("callback_form"), user(None, "07400 123456")]
