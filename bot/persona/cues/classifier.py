@@ -1,7 +1,7 @@
 """The learned second opinion on a message's cues: a small multilabel classifier.
 
 One linear model per language (logistic regression, one output per cue) over binary
-features of the text: words, word pairs and character 3–5-grams inside words (accents
+features of the text: words, word pairs and character 3- and 4-grams inside words (accents
 folded); shape (capitals, emoji, length) is left to the rules. Character n-grams carry
 inflections and spellings the rules have never listed ("telefonéeme", "rappellerez");
 word pairs carry negation ("no need", "pas besoin"). It is trained by the project's
@@ -35,9 +35,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "cues" / "classifier"
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "cue_corpus"
 # Bump when ``features`` changes: a model trained on other features must be retrained.
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[!?]{2,}")
-CHAR_NGRAMS = (3, 4, 5)
+CHAR_NGRAMS = (3, 4)
 MAX_CACHED_WORDS = 100_000
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import spacy
+from spacy import attrs
 from spacy.language import Language as SpacyLanguage
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
@@ -121,6 +122,13 @@ def _stop_words(lang: str) -> frozenset[str]:
     return frozenset(getattr(module, "STOP_WORDS", ()))
 
 
+# Lexical attributes the matching, scope and shape signals read (and patterns may use).
+_LEX_ATTRS_READ = frozenset(
+    {
+        attrs.LOWER, attrs.NORM, attrs.IS_ALPHA, attrs.IS_DIGIT, attrs.IS_PUNCT, attrs.IS_SPACE,
+        attrs.LIKE_NUM, attrs.IS_UPPER, attrs.IS_LOWER, attrs.IS_TITLE, attrs.IS_ASCII,
+    }
+)  # fmt: skip
 # French elisions split off by the tokenizer ("m'appelez" → "m'" "appelez").
 _ELISION_PREFIX = r"(?i)(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]"
 
@@ -160,6 +168,10 @@ class _LanguageMatchers:
     def __init__(self, lang: str, scope: ScopeWords) -> None:
         neutral = lang in _NEUTRAL_TOKENIZER_LANGUAGES
         self.nlp: SpacyLanguage = spacy.blank("xx" if neutral else lang)
+        # Lexical attributes nothing here reads (shape, prefix, suffix, URL, e-mail…) are not
+        # computed for every new word: that halves tokenizing text with unseen words.
+        getters = self.nlp.vocab.lex_attr_getters
+        self.nlp.vocab.lex_attr_getters = {k: v for k, v in getters.items() if k in _LEX_ATTRS_READ}
         if lang == "fr":
             prefixes = [*self.nlp.Defaults.prefixes, _ELISION_PREFIX]
             self.nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
