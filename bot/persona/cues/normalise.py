@@ -41,6 +41,8 @@ ELISIONS = {
     "qu'": "que",
 }
 MAX_CACHED_NORMS = 50_000
+# Lemma table files kept in the cache directory (one per catalogue version).
+MAX_CACHED_TABLES = 4
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -188,6 +190,17 @@ class LemmaCache:
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(built, ensure_ascii=False, sort_keys=True), encoding="utf-8")
             tmp.replace(path)
+            self._prune(keep=path)
         except OSError as exc:
             logger.warning("could not cache lemma tables in %s: %s", self.directory, exc)
         return built
+
+    def _prune(self, *, keep: Path) -> None:
+        """Forget all but the most recent tables (each catalogue edit makes new ones)."""
+        older = sorted(
+            (p for p in self.directory.glob("lemmas-*.json") if p != keep),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for stale in older[MAX_CACHED_TABLES - 1 :]:
+            stale.unlink(missing_ok=True)
