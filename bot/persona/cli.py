@@ -14,7 +14,13 @@ from bot.core.commands import CommandError, reported
 from bot.core.settings import Settings
 from bot.persona.assessment import PersonaEngine
 from bot.persona.catalogue import CatalogueError, load_catalogue
-from bot.persona.evaluation import TARGET_SETS, EvaluationFileError, evaluate, load_conversations
+from bot.persona.evaluation import (
+    TARGET_SETS,
+    EvaluationFileError,
+    default_jobs,
+    evaluate,
+    load_conversations,
+)
 from bot.store.cli import database, database_option
 
 
@@ -34,6 +40,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     # spaCy and lingua load with the extractor: only for this command.
     from bot.persona.cues import CueExtractor
@@ -41,7 +54,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     with reported(CatalogueError, EvaluationFileError, exit_code=2):
         catalogue = load_catalogue(catalogue_path(args.personas))
         conversations = load_conversations(Path(args.file), persona_ids=catalogue.ids)
-    report = evaluate(conversations, extractor=CueExtractor(catalogue), engine=PersonaEngine(catalogue))
+    jobs = args.jobs if args.jobs else default_jobs(len(conversations))
+    report = evaluate(
+        conversations, extractor=CueExtractor(catalogue), engine=PersonaEngine(catalogue), jobs=jobs
+    )
     print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report.to_text())
     if args.check_targets:
         failed = report.failed_targets(TARGET_SETS[args.check_targets])
@@ -119,6 +135,11 @@ def add_commands(sub: Any) -> None:
     ev = personas.add_parser("evaluate", help="evaluate on labelled conversations")
     ev.add_argument("file", help="labelled conversations (YAML, see docs/personas.md)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument(
+        "--jobs",
+        type=_positive,
+        help="worker processes (default: one per core, at most 4; one for fewer than 200 conversations)",
+    )
     ev.add_argument("--personas", help="catalogue file (default: $PERSONAS_FILE or personas.yml)")
     ev.add_argument(
         "--check-targets",

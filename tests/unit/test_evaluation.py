@@ -126,3 +126,12 @@ def test_cli_checks_the_holdout_targets_on_request(tmp_path: Path) -> None:
     failed = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert failed.returncode == 1 and "below target" in failed.stderr
     assert "language_accuracy" not in failed.stderr  # the hold-out's targets: persona and offer-phone
+
+
+def test_worker_processes_give_the_same_report_in_the_same_order(
+    extractor: CueExtractor, engine: PersonaEngine
+) -> None:
+    convs = load_conversations(PROJECT_ROOT / "tests/data/personas_dev.yml", persona_ids=engine.catalogue.ids)
+    one = evaluate(convs, extractor=extractor, engine=engine).to_json()
+    two = evaluate(convs, extractor=extractor, engine=engine, jobs=2).to_json()
+    assert one == two
