@@ -2,8 +2,8 @@
 
 Rasa validates every action-server response with ``jsonschema.validate(result, schema)``,
 which first re-checks the schema itself against the JSON Schema meta-schema: about 60 ms
-on this 2-core machine, on every custom-action call — for this assistant, every customer
-message (``action_validate_slot_mappings``). The validation of the response itself takes
+on this 2-core machine, on every custom-action call (the offer after an answer, the
+handover, the callback form). The validation of the response itself takes
 a few milliseconds.
 
 ``install()`` replaces ``RemoteAction._validate_action_result`` with the same validation
@@ -12,6 +12,13 @@ event, and the schema of the event's own type (Rasa's ``oneOf`` alternatives eac
 ``event`` to a distinct constant, so checking the matching alternative is what ``oneOf``
 decides). Invalid responses still raise ``jsonschema.ValidationError`` with Rasa's
 message. Installed by ``python -m bot.rasa`` (how the project starts Rasa) before Rasa runs.
+
+Rasa also looks up the class of every event it reads back from the tracker store
+(``Event.resolve_by_type``) by walking all ``Event`` subclasses recursively, with an
+``inspect.isabstract`` check on each: for every event of the conversation, on every
+message — in a 60-turn conversation a third of the turn. ``install()`` remembers the class
+found for each event name (the lookup itself is Rasa's: same class, same errors for
+unknown names).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 _INSTALLED_FLAG = "_persona_plugin_fast_validation"
+_EVENT_LOOKUP_FLAG = "_persona_plugin_event_lookup"
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +70,36 @@ def validate_action_response(result: Any) -> None:
 
 
 def install() -> None:
+    """Patch Rasa's ``RemoteAction`` and ``Event.resolve_by_type`` once per process
+    (idempotent)."""
+    install_event_lookup()
+    install_response_validation()
+
+
+def install_event_lookup() -> None:
+    """Remember the event class Rasa's own lookup finds for each event name (idempotent)."""
+    from rasa.shared.core.events import Event
+
+    if getattr(Event, _EVENT_LOOKUP_FLAG, False):
+        return
+    lookup = Event.resolve_by_type
+    found: dict[str, Any] = {}
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        cls = found.get(type_name)
+        if cls is not None:
+            return cls
+        cls = lookup(type_name, default)  # Rasa's: ValueError for an unknown name without default
+        if cls is not None and cls is not default:
+            found[type_name] = cls
+        return cls
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+    setattr(Event, _EVENT_LOOKUP_FLAG, True)
+    logger.info("speedups.installed event_lookup=cached")
+
+
+def install_response_validation() -> None:
     """Patch Rasa's ``RemoteAction`` once per process (idempotent)."""
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction

@@ -56,3 +56,23 @@ def test_install_patches_remote_action_once() -> None:
     assert action._validate_action_result({"events": [{"event": "slot", "name": "a", "value": 1}]})
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": [{"event": "teleport"}]})
+
+
+def test_event_lookup_finds_what_rasa_finds() -> None:
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    rasa_found: dict[str, Any] = {}
+    for cls in all_subclasses(Event):  # Rasa's lookup: the first subclass with the name
+        rasa_found.setdefault(cls.type_name, cls)
+    speedups.install()
+    for _ in range(2):  # found, then remembered
+        assert {name: Event.resolve_by_type(name) for name in rasa_found} == rasa_found
+    assert (Event.resolve_by_type("user"), Event.resolve_by_type("slot")) == (UserUttered, SlotSet)
+    assert Event.resolve_by_type("teleport", ActionExecuted) is ActionExecuted
+    assert Event.resolve_by_type("topic") is None
+    with pytest.raises(ValueError, match="Unknown event name 'teleport'"):
+        Event.resolve_by_type("teleport")
+    assert Event.from_parameters({"event": "action", "name": "action_listen"}) == ActionExecuted(
+        "action_listen"
+    )
