@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
@@ -60,22 +61,38 @@ PERSONA_POLICY_PRIORITY = -1
 _PERSISTED_FILE = "persona_policy.json"
 
 
+@cache
+def _kind_of(cls: type[Event]) -> EventKind | None:
+    """The kind of a Rasa event class (event classes are abstract-base classes: ``isinstance``
+    on every event of a long tracker costs more than the rest of the decision)."""
+    if issubclass(cls, UserUttered):
+        return EventKind.user
+    if issubclass(cls, ActionExecuted):
+        return EventKind.action
+    if issubclass(cls, ActiveLoop):
+        return EventKind.active_loop
+    if issubclass(cls, (SessionStarted, Restarted)):
+        return EventKind.session_start
+    return None
+
+
 def tracker_event(event: Event) -> TrackerEvent | None:
     """The ``TrackerEvent`` of a Rasa event (None: of no interest to the decision)."""
-    if isinstance(event, UserUttered):
+    kind = _kind_of(event.__class__)
+    if kind is EventKind.user:
+        message = cast(UserUttered, event)
         return TrackerEvent(
-            EventKind.user,
-            parse_data=event.parse_data,
-            metadata=event.metadata,
-            input_channel=event.input_channel,
+            kind,
+            parse_data=message.parse_data,
+            metadata=message.metadata,
+            input_channel=message.input_channel,
         )
-    if isinstance(event, ActionExecuted):
-        return TrackerEvent(EventKind.action, name=event.action_name) if event.action_name else None
-    if isinstance(event, ActiveLoop):
-        return TrackerEvent(EventKind.active_loop, name=event.name)
-    if isinstance(event, (SessionStarted, Restarted)):
-        return SESSION_START
-    return None
+    if kind is EventKind.action:
+        name = cast(ActionExecuted, event).action_name
+        return TrackerEvent(kind, name=name) if name else None
+    if kind is EventKind.active_loop:
+        return TrackerEvent(kind, name=cast(ActiveLoop, event).name)
+    return SESSION_START if kind is EventKind.session_start else None
 
 
 def turn_facts(tracker: DialogueStateTracker) -> TurnFacts:
