@@ -8,11 +8,12 @@ call is possible); or nothing more (the customer said no to a callback). It also
 whether answers carry the phone line first, with the reason staff read and the response
 said first.
 
-The Rasa side only applies it: ``action_validate_slot_mappings`` stores the route of every
-message in the ``route`` slot; the NLG puts the phone line before an answer when
-``phone_line`` says so; ``action_offer_more_help`` / ``action_rephrase`` offer the callback;
-``action_hand_over`` books the callback form or the live chat. Rasa names (intents, actions,
-forms) are translated into the facts of ``Situation`` by the actions, never read here.
+The Rasa side only applies it: the persona policy (``bot.rasa.persona_policy``, through
+``bot.handoff.turn``) stores the route of every message in the ``route`` slot; the NLG puts
+the phone line before an answer when ``phone_line`` says so; ``action_offer_more_help`` /
+``action_rephrase`` offer the callback; ``action_hand_over`` books the callback form or the
+live chat. Rasa names (intents, actions, forms) are translated into the facts of
+``Situation`` by ``bot.handoff.turn``, never read here.
 """
 
 from __future__ import annotations
