@@ -1,13 +1,22 @@
 """Benchmark: turn latency and throughput over REST with the persona plugin on and off.
 
-    python -m benchmarks.bench_rest [--turns 200] [--concurrency 4]
+    python -m benchmarks.bench_rest [--turns 200] [--concurrency 4] [--rounds 3]
+                                    [--long-turns 60] [--long-conversations 5]
 
-"On" is the assistant as shipped (models/bank.tar.gz: the NLU cue component plus
-action_validate_slot_mappings after every message). "Off" is the same data trained
-without the cue component and without the validation action (built once into
-models/bench/, retrained only when config, domain or data change). Both run in the same
-process, one after the other, on free loopback ports, replaying customer wording from
-tests/data/personas_dev.yml. Prints p50/p95 turn latency, throughput and the on/off ratio.
+"On" is the assistant as shipped (models/bank.tar.gz: the NLU cue component and the
+persona policy, which sets the persona and route slots inside Rasa after every message).
+"Off" is the same data trained without the cue component and without the persona policy
+(built once into models/bench/, retrained only when config, domain or data change). Both
+stacks run side by side on free loopback ports, replaying customer wording from
+tests/data/personas_dev.yml. The machine is shared, so load drifts over minutes; each round
+therefore runs every conversation on both stacks one right after the other (which goes
+first alternates), then throughput on each (on then off, off then on, … alternating by
+round). Each round gives p50/p95 turn latency, throughput and the on/off ratios; the
+verdict is on the median ratio over the rounds.
+
+Then long conversations (60 customer turns each, plain banking questions that hand
+nothing over) advance on both stacks together: the latency of the last turn against the
+fifth's shows whether a turn's cost grows with the conversation.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,11 +38,26 @@ from typing import Any
 import yaml
 
 from bot.core.settings import PROJECT_ROOT
-from devtools.stack import Stack
+from devtools.stack import Stack, post_json
 
 BENCH_DIR = PROJECT_ROOT / "models" / "bench"
 ON_MODEL = PROJECT_ROOT / "models" / "bank.tar.gz"
 WARMUP_TURNS = 10
+# What the plugin adds to the assistant: the "off" model is trained without these.
+PLUGIN_COMPONENTS = ("bot.rasa.nlu.PersonaCueExtractor", "bot.rasa.persona_policy.PersonaPolicy")
+# Targets, on the median over the rounds.
+MAX_LATENCY_RATIO = 1.05
+MIN_THROUGHPUT_RATIO = 0.95
+MAX_LONG_RATIO = 1.2
+EARLY_TURN = 5
+# A step of the long conversations (one message from each) lasts at least this long: the
+# REST channel lets a sender send 60 messages a minute (credentials.yml).
+LONG_STEP_SECONDS = 1.05
+# Messages that would hand the conversation over, answer an offer or fall back are left
+# out of the long conversations: a paused conversation or a form is not a turn like the others.
+NOT_IN_LONG = frozenset(
+    {"request_human", "request_phone_call", "affirm", "deny", "goodbye", "nlu_fallback", "out_of_scope"}
+)
 
 
 def scripts() -> list[list[str]]:
@@ -41,7 +66,7 @@ def scripts() -> list[list[str]]:
 
 
 def _fingerprint(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(repr(PLUGIN_COMPONENTS).encode())
     for path in paths:
         for file in sorted(p for p in ([path] if path.is_file() else path.rglob("*.yml"))):
             digest.update(file.read_bytes())
@@ -59,16 +84,14 @@ def plugin_off_model() -> Path:
     if model.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return model
     config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
-    config["pipeline"] = [c for c in config["pipeline"] if "PersonaCueExtractor" not in c["name"]]
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    domain["actions"] = [a for a in domain.get("actions", []) if a != "action_validate_slot_mappings"]
+    config["pipeline"] = [c for c in config["pipeline"] if c["name"] not in PLUGIN_COMPONENTS]
+    config["policies"] = [c for c in config["policies"] if c["name"] not in PLUGIN_COMPONENTS]
     (BENCH_DIR / "config_off.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    (BENCH_DIR / "domain_off.yml").write_text(yaml.safe_dump(domain, sort_keys=False), encoding="utf-8")
     print("bench: training the plugin-off model (once)...", flush=True)
     subprocess.run(
         [
             str(Path(sys.executable).parent / "rasa"), "train", "--config", str(BENCH_DIR / "config_off.yml"),
-            "--domain", str(BENCH_DIR / "domain_off.yml"), "--data", str(PROJECT_ROOT / "data"),
+            "--domain", str(PROJECT_ROOT / "domain.yml"), "--data", str(PROJECT_ROOT / "data"),
             "--out", str(BENCH_DIR), "--fixed-model-name", "off", "--force",
         ],
         cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL,
@@ -82,85 +105,232 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_variant(model: Path, *, turns: int, concurrency: int) -> dict[str, Any]:
+def plain_questions(stack: Stack) -> list[str]:
+    """The customer wording of the scripts that gets an answer and nothing more (parsed by the
+    running model: no request for a person or a call, no yes/no, no fallback)."""
+    out: list[str] = []
+    for text in dict.fromkeys(t for conv in scripts() for t in conv):
+        parsed = post_json(stack.api("/model/parse"), {"text": text})
+        if (parsed.get("intent") or {}).get("name") not in NOT_IN_LONG and not parsed.get("also_requested"):
+            out.append(text)
+    return out
+
+
+def long_conversations(stacks: dict[str, Stack], *, turns: int, conversations: int) -> dict[str, Any]:
+    """Per-turn latency along conversations of ``turns`` customer messages, on each stack:
+    the median over the conversations of turn ``EARLY_TURN`` and of the last turn.
+
+    All conversations advance together, one message each per step (the stacks' order
+    alternating), and a step lasts at least ``LONG_STEP_SECONDS``: the REST channel lets one
+    sender send 60 messages a minute (a customer does not type faster), and a refused
+    message is no turn.
+    """
+    texts = {name: plain_questions(stack) for name, stack in stacks.items()}
+    senders = {name: [f"long-{uuid.uuid4()}" for _ in range(conversations)] for name in stacks}
+    latencies: dict[str, list[list[float]]] = {name: [[] for _ in range(conversations)] for name in stacks}
+    names = list(stacks)
+    for i in range(turns):
+        step = time.perf_counter()
+        for name in names if i % 2 == 0 else names[::-1]:
+            for n, sender in enumerate(senders[name]):
+                start = time.perf_counter()
+                stacks[name].rest(sender, texts[name][(n * 7 + i) % len(texts[name])])
+                latencies[name][n].append(time.perf_counter() - start)
+        time.sleep(max(0.0, LONG_STEP_SECONDS - (time.perf_counter() - step)))
+    out: dict[str, Any] = {}
+    for name, stack in stacks.items():
+        paused = 0
+        for sender in senders[name]:
+            tracker = stack.tracker(sender)
+            paused += bool(tracker.get("paused") or (tracker.get("active_loop") or {}).get("name"))
+        each = latencies[name]
+        early = [conv[EARLY_TURN - 1] for conv in each]
+        last = [conv[-1] for conv in each]
+        early_ms, last_ms = statistics.median(early) * 1000, statistics.median(last) * 1000
+        out[name] = {
+            "turns": turns,
+            "conversations": conversations,
+            "distinct_messages": len(texts[name]),
+            "handed_over_or_in_form": paused,
+            f"turn_{EARLY_TURN}_ms": round(early_ms, 1),
+            f"turn_{turns}_ms": round(last_ms, 1),
+            "ratio": round(last_ms / early_ms, 3),
+            f"turn_{EARLY_TURN}_each_ms": [round(v * 1000, 1) for v in early],
+            f"turn_{turns}_each_ms": [round(v * 1000, 1) for v in last],
+            "turns_1_10_median_ms": round(statistics.median(v for conv in each for v in conv[:10]) * 1000, 1),
+            f"turns_{turns - 9}_{turns}_median_ms": round(
+                statistics.median(v for conv in each for v in conv[-10:]) * 1000, 1
+            ),
+        }
+    return out
+
+
+def latency_pass(stacks: dict[str, Stack], order: list[str], *, turns: int) -> dict[str, list[float]]:
+    """Sequential turn latencies: each script conversation is run on every stack, one after
+    the other (which goes first alternates), until each has had ``turns`` turns."""
     convs = scripts()
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        stack = Stack.start(model=model, workdir=Path(tmp))
-        try:
-            for i in range(WARMUP_TURNS):
-                stack.rest(f"warm-{i}", convs[i % len(convs)][0])
-            latencies: list[float] = []
-            done = 0
-            while done < turns:
-                sender = f"lat-{uuid.uuid4()}"
-                for text in convs[done % len(convs)]:
-                    start = time.perf_counter()
-                    stack.rest(sender, text)
-                    latencies.append(time.perf_counter() - start)
-                    done += 1
-            counter = iter(range(10**9))
-            lock = threading.Lock()
+    latencies: dict[str, list[float]] = {name: [] for name in order}
+    done = k = 0
+    while done < turns:
+        conv = convs[k % len(convs)]
+        for name in order if k % 2 == 0 else order[::-1]:
+            sender = f"lat-{uuid.uuid4()}"
+            for text in conv:
+                start = time.perf_counter()
+                stacks[name].rest(sender, text)
+                latencies[name].append(time.perf_counter() - start)
+        done += len(conv)
+        k += 1
+    return latencies
 
-            def worker(_: int) -> int:
-                sent = 0
-                while True:
-                    with lock:
-                        n = next(counter)
-                    if n * 3 >= turns:
-                        return sent
-                    sender = f"tp-{uuid.uuid4()}"
-                    for text in convs[n % len(convs)][:3]:
-                        stack.rest(sender, text)
-                        sent += 1
 
-            start = time.perf_counter()
-            with ThreadPoolExecutor(concurrency) as pool:
-                sent_total = sum(pool.map(worker, range(concurrency)))
-            elapsed = time.perf_counter() - start
-        finally:
-            stack.stop()
+def throughput(stack: Stack, *, turns: int, concurrency: int) -> float:
+    """Turns a second with ``concurrency`` conversations of three turns at a time."""
+    convs = scripts()
+    counter = iter(range(10**9))
+    lock = threading.Lock()
+
+    def worker(_: int) -> int:
+        sent = 0
+        while True:
+            with lock:
+                n = next(counter)
+            if n * 3 >= turns:
+                return sent
+            sender = f"tp-{uuid.uuid4()}"
+            for text in convs[n % len(convs)][:3]:
+                stack.rest(sender, text)
+                sent += 1
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        sent_total = sum(pool.map(worker, range(concurrency)))
+    return sent_total / (time.perf_counter() - start)
+
+
+def measure_round(
+    stacks: dict[str, Stack], order: list[str], *, turns: int, concurrency: int
+) -> dict[str, Any]:
+    """One round: the interleaved latency pass, then throughput on each stack in ``order``."""
+    latencies = latency_pass(stacks, order, turns=turns)
+    found: dict[str, Any] = {"order": order}
+    for name in order:
+        found[name] = {"turns_per_s": throughput(stacks[name], turns=turns, concurrency=concurrency)}
+    for name in order:
+        lat = latencies[name]
+        found[name] = {
+            "turns": len(lat),
+            "p50_ms": round(percentile(lat, 0.5) * 1000, 1),
+            "p95_ms": round(percentile(lat, 0.95) * 1000, 1),
+            "mean_ms": round(sum(lat) / len(lat) * 1000, 1),
+            "throughput_turns_per_s": round(found[name]["turns_per_s"], 2),
+            "concurrency": concurrency,
+        }
+    return found
+
+
+def ratios(on: dict[str, Any], off: dict[str, Any]) -> dict[str, float]:
     return {
-        "turns": len(latencies),
-        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
-        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
-        "mean_ms": round(sum(latencies) / len(latencies) * 1000, 1),
-        "throughput_turns_per_s": round(sent_total / elapsed, 2),
-        "concurrency": concurrency,
+        "p50": round(on["p50_ms"] / off["p50_ms"], 3),
+        "p95": round(on["p95_ms"] / off["p95_ms"], 3),
+        "throughput": round(on["throughput_turns_per_s"] / off["throughput_turns_per_s"], 3),
     }
 
 
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--long-turns", type=int, default=60)
+    parser.add_argument("--long-conversations", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not ON_MODEL.exists():
         print(f"no model at {ON_MODEL}: run 'make train' first", file=sys.stderr)
         return 2
-    off_model = plugin_off_model()
-    results = {
-        "plugin_on": run_variant(ON_MODEL, turns=args.turns, concurrency=args.concurrency),
-        "plugin_off": run_variant(off_model, turns=args.turns, concurrency=args.concurrency),
+    if args.long_turns and args.long_turns < EARLY_TURN:
+        parser.error(f"--long-turns must be at least {EARLY_TURN}")
+    models = {"plugin_on": ON_MODEL, "plugin_off": plugin_off_model()}
+    rounds: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        stacks: dict[str, Stack] = {}
+        try:
+            for name, model in models.items():
+                print(f"bench: starting {name}...", file=sys.stderr, flush=True)
+                stacks[name] = Stack.start(model=model, workdir=Path(tmp) / name)
+            convs = scripts()
+            for stack in stacks.values():
+                for i in range(WARMUP_TURNS):
+                    stack.rest(f"warm-{i}", convs[i % len(convs)][0])
+            for r in range(args.rounds):
+                order = ["plugin_on", "plugin_off"] if r % 2 == 0 else ["plugin_off", "plugin_on"]
+                print(
+                    f"bench: round {r + 1}/{args.rounds} ({' then '.join(order)})...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                found = measure_round(stacks, order, turns=args.turns, concurrency=args.concurrency)
+                found["ratio"] = ratios(found["plugin_on"], found["plugin_off"])
+                rounds.append(found)
+                print(f"bench: round {r + 1}: {json.dumps(found)}", file=sys.stderr, flush=True)
+            long = (
+                long_conversations(stacks, turns=args.long_turns, conversations=args.long_conversations)
+                if args.long_turns and args.long_conversations
+                else {}
+            )
+        finally:
+            for stack in stacks.values():
+                stack.stop()
+    median = {
+        k: round(statistics.median(r["ratio"][k] for r in rounds), 3) for k in ("p50", "p95", "throughput")
     }
-    on, off = results["plugin_on"], results["plugin_off"]
-    results["ratio_p50"] = round(on["p50_ms"] / off["p50_ms"], 3)
-    results["ratio_p95"] = round(on["p95_ms"] / off["p95_ms"], 3)
-    results["ratio_throughput"] = round(on["throughput_turns_per_s"] / off["throughput_turns_per_s"], 3)
+    results: dict[str, Any] = {"rounds": rounds, "median_ratio": median, "long_conversation": long}
+    long_on, long_off = long.get("plugin_on"), long.get("plugin_off")
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"{'':<12}{'turns':>7}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}{'turns/s':>10}")
-    for name in ("plugin_on", "plugin_off"):
-        r = results[name]
-        print(
-            f"{name:<12}{r['turns']:>7}{r['p50_ms']:>10}{r['p95_ms']:>10}{r['mean_ms']:>10}"
-            f"{r['throughput_turns_per_s']:>10}"
-        )
     print(
-        f"on/off: p50 x{results['ratio_p50']}, p95 x{results['ratio_p95']}, "
-        f"throughput x{results['ratio_throughput']} (concurrency {args.concurrency}); "
-        "target: latency <= x1.10"
+        f"{'round':<7}{'variant':<12}{'turns':>7}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}{'turns/s':>10}"
+    )
+    for i, found in enumerate(rounds, 1):
+        for name in found["order"]:
+            v = found[name]
+            print(
+                f"{i:<7}{name:<12}{v['turns']:>7}{v['p50_ms']:>10}{v['p95_ms']:>10}{v['mean_ms']:>10}"
+                f"{v['throughput_turns_per_s']:>10}"
+            )
+        q = found["ratio"]
+        print(f"{i:<7}{'on/off':<12}{'':>7}{'x' + str(q['p50']):>10}{'x' + str(q['p95']):>10}{'':>10}"
+              f"{'x' + str(q['throughput']):>10}")  # fmt: skip
+    print(
+        f"median on/off over {len(rounds)} rounds: p50 x{median['p50']}, p95 x{median['p95']}, "
+        f"throughput x{median['throughput']} (concurrency {args.concurrency})"
+    )
+    for name, each in (("plugin_on", long_on), ("plugin_off", long_off)):
+        if each:
+            t = each["turns"]
+            print(
+                f"{name}: {each['conversations']} conversations of {t} turns: turn {EARLY_TURN} "
+                f"{each[f'turn_{EARLY_TURN}_ms']} ms, turn {t} {each[f'turn_{t}_ms']} ms (medians): "
+                f"x{each['ratio']}; turns 1-10 {each['turns_1_10_median_ms']} ms, turns {t - 9}-{t} "
+                f"{each[f'turns_{t - 9}_{t}_median_ms']} ms ({each['handed_over_or_in_form']} handed over "
+                "or in a form)"
+            )
+    print(
+        f"targets: latency <= x{MAX_LATENCY_RATIO} (p50 and p95): "
+        f"{_verdict(max(median['p50'], median['p95']) <= MAX_LATENCY_RATIO)}; "
+        f"throughput >= x{MIN_THROUGHPUT_RATIO}: {_verdict(median['throughput'] >= MIN_THROUGHPUT_RATIO)}"
+        + (
+            f"; turn {long_on['turns']} <= x{MAX_LONG_RATIO} of turn {EARLY_TURN} (plugin on): "
+            f"{_verdict(long_on['ratio'] <= MAX_LONG_RATIO)}"
+            if long_on
+            else ""
+        )
     )
     return 0
 
