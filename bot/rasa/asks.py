@@ -35,7 +35,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.handoff.asks import ALSO_REQUESTED_KEY, DEFAULT_MIN_REST_WORDS, find_side_clauses, requested_in
 from bot.handoff.routing import Request
-from bot.persona.cues import CUES_KEY
+from bot.persona.cues import CUES_KEY, MessageCues
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -87,6 +87,8 @@ class RequestClauseRemover(GraphComponent):
 
 # The intents that say a request in words, by what they ask for.
 REQUEST_INTENTS = {Request.phone_call: "request_phone_call", Request.person: "request_human"}
+# The cue that says a message asks, now, for what a request intent stands for.
+REQUEST_SIGNAL_OF_INTENT = {"request_phone_call": "phone_request", "request_human": "human_request"}
 DEFAULT_RANK = 3
 DEFAULT_MIN_CONFIDENCE = 0.15
 
@@ -105,6 +107,8 @@ class RequestTieBreaker(GraphComponent):
     (``bot.handoff.asks.requested_in``) and the matching request intent is among the top
     ``rank`` intents with at least ``min_confidence``, that intent is chosen. A message
     whose question was split from its request (``also_requested``) keeps its question.
+    The other way round, a request intent whose words only mention a call or a person as
+    negated, reported or quoted (the cues' ``set_aside``) gives way to the next intent.
     """
 
     @staticmethod
@@ -128,10 +132,32 @@ class RequestTieBreaker(GraphComponent):
             float(config.get("min_confidence", DEFAULT_MIN_CONFIDENCE)),
         )
 
+    def _demote(self, message: Message, cues: dict[str, Any]) -> None:
+        """A request intent the words contradict: they mention a call or a person only as
+        something negated, reported or quoted ("I had an adviser on the phone on Monday",
+        "no need to ring me"), and ask for neither now. The next intent is chosen."""
+        intent = message.get(INTENT)
+        name = intent.get(INTENT_NAME_KEY) if isinstance(intent, dict) else None
+        signal = REQUEST_SIGNAL_OF_INTENT.get(name) if isinstance(name, str) else None
+        if signal is None:
+            return
+        parsed = MessageCues.from_dict(cues)
+        if not parsed.set_aside.get(signal) or any(
+            parsed.shows(s) for s in REQUEST_SIGNAL_OF_INTENT.values()
+        ):
+            return
+        ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if isinstance(r, dict)]
+        rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in REQUEST_SIGNAL_OF_INTENT]
+        if not rest:
+            return
+        message.set(INTENT, dict(rest[0]), add_to_output=True)
+        message.set(INTENT_RANKING_KEY, rest + [r for r in ranking if r not in rest], add_to_output=True)
+
     def _break_tie(self, message: Message) -> None:
         text, cues = message.get(TEXT), message.get(CUES_KEY)
         if not isinstance(text, str) or not isinstance(cues, dict) or message.get(ALSO_REQUESTED_KEY):
             return
+        self._demote(message, cues)
         asked = requested_in(text, cues.get("evidence") or {})
         if asked is None:
             return

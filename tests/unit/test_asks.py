@@ -127,3 +127,37 @@ def test_words_asking_to_be_phoned_break_a_tie_with_the_request_intent(
     RequestTieBreaker().process([message])
     assert message.get("intent")["name"] == chosen
     assert message.get("intent_ranking")[0]["name"] == chosen
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "chosen"),
+    [
+        ("J'ai eu un conseiller au téléphone lundi pour mon chéquier.",
+         [("request_phone_call", 0.6), ("order_checks", 0.2), ("card_arrival", 0.1)], "order_checks"),
+        ("No need to ring me, why was my transfer returned?",
+         [("request_phone_call", 0.5), ("transfer_not_received_by_recipient", 0.3)],
+         "transfer_not_received_by_recipient"),
+        ("I spoke to an agent yesterday and it is sorted, thanks",
+         [("request_human", 0.5), ("thank", 0.4)], "thank"),
+        ("Could you call me back about my card please?",
+         [("request_phone_call", 0.7), ("card_arrival", 0.2)], "request_phone_call"),
+    ],
+)  # fmt: skip
+def test_a_request_intent_gives_way_when_the_words_only_report_or_refuse(
+    extractor: CueExtractor, text: str, ranking: list[tuple[str, float]], chosen: str
+) -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.persona.cues import CUES_KEY
+    from bot.rasa.asks import RequestTieBreaker
+
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+            "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+            CUES_KEY: extractor.extract(text).to_dict(),
+        }
+    )
+    RequestTieBreaker().process([message])
+    assert message.get("intent")["name"] == chosen

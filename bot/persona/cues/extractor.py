@@ -321,13 +321,14 @@ class CueExtractor:
         primary = guess.language if guess.language in self._matchers else self.languages[0]
         langs = [primary] if guess.clear else [primary, *(lang for lang in self.languages if lang != primary)]
         hits: list[_Hit] = []
+        aside = _Acc()
         doc: Doc | None = None
         for lang in langs:
             matchers = self._matchers[lang]
             lang_doc = matchers.make_doc(text)
             doc = doc if doc is not None else lang_doc
             found = _outermost(matchers.match(lang_doc), self.opposites)
-            hits += self._in_scope(found, lang_doc, matchers.scope, text)
+            hits += self._in_scope(found, lang_doc, matchers.scope, text, aside)
         assert doc is not None
         signals, personas = _Acc(), _Acc()
         for hit in _outermost(hits, self.opposites):
@@ -349,11 +350,13 @@ class CueExtractor:
             evidence={k: v for k, v in signals.evidence.items() if k in strengths},
             persona_hits={k: min(2.0, w) for k, w in personas.weight.items() if w > 0},
             persona_evidence=dict(personas.evidence),
+            set_aside={k: v for k, v in aside.evidence.items() if k not in strengths},
         )
 
-    def _in_scope(self, hits: list[_Hit], doc: Doc, words: ScopeWords, text: str) -> list[_Hit]:
+    def _in_scope(self, hits: list[_Hit], doc: Doc, words: ScopeWords, text: str, aside: _Acc) -> list[_Hit]:
         """The hits that say what the customer wants now (``bot.persona.cues.scope``); a
-        negated hit of a signal with ``negated_as`` counts for that signal instead."""
+        negated hit of a signal with ``negated_as`` counts for that signal instead. Hits
+        that do not count are noted in ``aside``."""
         reader: ScopeReader | None = None
         kept = []
         for hit in hits:
@@ -363,12 +366,15 @@ class CueExtractor:
                 continue
             reader = reader or ScopeReader(doc, words, text)
             if Scope.quoted in signal.scope and reader.quoted(hit.start, hit.end):
+                aside.add(hit.name, hit.weight, hit.text)
                 continue
             if Scope.negation in signal.scope and reader.negated(hit.token_start, hit.token_end):
+                aside.add(hit.name, hit.weight, hit.text)
                 if signal.negated_as:
                     kept.append(replace(hit, name=signal.negated_as))
                 continue
             if Scope.past in signal.scope and reader.past(hit.token_start, hit.token_end):
+                aside.add(hit.name, hit.weight, hit.text)
                 continue
             kept.append(hit)
         return kept

@@ -29,6 +29,8 @@ class MessageCues:
         evidence: signal name -> the words that raised it (at most a few).
         persona_hits: persona id -> weight of that persona's own phrases and patterns.
         persona_evidence: persona id -> the words that matched.
+        set_aside: signal name -> words that matched but did not count: negated, a report
+            of the past or quoted ("I was on the phone with you yesterday").
     """
 
     n_words: int = 0
@@ -40,6 +42,7 @@ class MessageCues:
     evidence: dict[str, list[str]] = field(default_factory=dict)
     persona_hits: dict[str, float] = field(default_factory=dict)
     persona_evidence: dict[str, list[str]] = field(default_factory=dict)
+    set_aside: dict[str, list[str]] = field(default_factory=dict)
 
     def shows(self, signal: str) -> bool:
         """The message shows ``signal`` (its strength reaches ``SIGNAL_PRESENT``)."""
@@ -57,6 +60,7 @@ class MessageCues:
             "evidence": self.evidence,
             "persona_hits": {k: round(v, 4) for k, v in self.persona_hits.items()},
             "persona_evidence": self.persona_evidence,
+            "set_aside": self.set_aside,
         }
 
     @classmethod
@@ -87,4 +91,5 @@ class MessageCues:
             evidence=_lists(data.get("evidence")),
             persona_hits=_floats(data.get("persona_hits")),
             persona_evidence=_lists(data.get("persona_evidence")),
+            set_aside=_lists(data.get("set_aside")),
         )
