@@ -228,3 +228,16 @@ def test_without_a_trained_classifier_the_rules_still_work(catalogue, tmp_path) 
     rules_only = CueExtractor(catalogue, classifier_dir=tmp_path / "missing")
     assert rules_only.classifier is None
     assert rules_only.extract("can someone call me back").shows("phone_request")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd like to be called back tomorrow",
+        "Je suis sourde. Je voudrais être rappelée",
+        "can I get called back",
+    ],
+)
+def test_a_passive_past_form_is_still_a_request(rules_extractor: CueExtractor, text: str) -> None:
+    cues = rules_extractor.extract(text)
+    assert cues.shows("phone_request"), (cues.signals, cues.set_aside)

@@ -249,6 +249,8 @@ class LanguageMatching(_Strict):
     negators_after: List[StrictStr] = Field(default_factory=list)
     # Word forms that make a clause a report of the past ("was", "yesterday").
     past: List[StrictStr] = Field(default_factory=list)
+    # Words after which a past form is a passive, not a report ("to be called back").
+    not_past_after: List[StrictStr] = Field(default_factory=list)
     # Words that start a new clause ("but", "because").
     clause_breaks: List[StrictStr] = Field(default_factory=list)
 

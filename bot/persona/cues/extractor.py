@@ -296,6 +296,7 @@ class CueExtractor:
                 negators_after=rules.negators_after,
                 past=rules.past,
                 clause_breaks=rules.clause_breaks,
+                not_past_after=rules.not_past_after,
             )
             self._matchers[lang] = _LanguageMatchers(lang, scope)
             nlp = self._matchers[lang].nlp

@@ -17,6 +17,7 @@ Signals choose which of these cancel their hits (``scope`` in ``personas.yml``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from spacy.tokens import Doc
@@ -38,6 +39,7 @@ class ScopeWords:
     negators_after: frozenset[str] = frozenset()
     past: frozenset[str] = frozenset()
     clause_breaks: frozenset[str] = frozenset()
+    not_past_after: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -47,6 +49,7 @@ class ScopeWords:
         negators_after: list[str],
         past: list[str],
         clause_breaks: list[str],
+        not_past_after: Iterable[str] = (),
     ) -> ScopeWords:
         # Past forms are compared with accents: folded, "téléphoné" would be "téléphone".
         return cls(
@@ -54,6 +57,7 @@ class ScopeWords:
             frozenset(fold(w) for w in negators_after),
             frozenset(w.lower() for w in past),
             frozenset(fold(w) for w in clause_breaks),
+            frozenset(fold(w) for w in not_past_after),
         )
 
 
@@ -96,15 +100,21 @@ class ScopeReader:
                 return True
         return False
 
+    def _past_form(self, i: int) -> bool:
+        """Token ``i`` marks the past: a past form, not a passive ("to be called back")."""
+        if self.doc[i].lower_ not in self.words.past:
+            return False
+        return not (i > 0 and fold(self.doc[i - 1].text) in self.words.not_past_after)
+
     def past(self, start: int, end: int) -> bool:
         here = self.clause[start]
-        for i, token in enumerate(self.doc):
+        for i in range(len(self.doc)):
             if self.clause[i] != here or start <= i < end:
                 continue
-            if token.lower_ in self.words.past:
+            if self._past_form(i):
                 return True
         # The hit's own verb in a past form ("I rang", "I phoned you") reads as a report.
-        return any(self.doc[i].lower_ in self.words.past for i in range(start, end))
+        return any(self._past_form(i) for i in range(start, end))
 
     def quoted(self, start_char: int, end_char: int) -> bool:
         return any(a <= start_char and end_char <= b for a, b in self.quotes)
