@@ -71,6 +71,11 @@ def test_five_wrong_passwords_throttle_the_account(stack: Stack, browser: webdri
         _log_in(browser, stack, user, "not the password")
         assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=current-user]")
     _log_in(browser, stack, user, PASSWORD)  # even the right password, for a while
-    text = browser.find_element(By.TAG_NAME, "body").text.lower()
-    assert "too many" in text or "try again" in text, text[:300]
+
+    def refused(driver: webdriver.Chrome) -> bool:
+        text = driver.find_element(By.TAG_NAME, "body").text.lower()
+        return "too many" in text or "try again" in text
+
+    # The answer page may still be loading when the form's submit returns.
+    WebDriverWait(browser, 10).until(refused)
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=current-user]")
