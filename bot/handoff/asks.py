@@ -19,11 +19,11 @@ message that is only a request is left whole: the classifier reads it as
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.handoff.routing import Request
+from bot.persona.cues.normalise import fold
 
 # Parse-data key of the request found beside a question (``SideClauses.to_dict``).
 ALSO_REQUESTED_KEY = "also_requested"
@@ -209,5 +209,5 @@ _DONT_KNOW = re.compile(
 def says_dont_know(text: str) -> bool:
     """The answer says "I don't know" ("dunno", "no lo sé", "je sais pas") and holds no digits
     (a number typed after "not sure, maybe…" is still read as a number)."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return bool(_DONT_KNOW.search(plain.replace("’", "'"))) and not any(c.isdigit() for c in plain)
+    plain = fold(text)
+    return bool(_DONT_KNOW.search(plain)) and not any(c.isdigit() for c in plain)

@@ -3,6 +3,8 @@ that say "I don't know" (bot.handoff.asks)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.handoff.asks import clauses as _clauses
@@ -111,20 +113,7 @@ def test_dont_know(text: str, expected: bool) -> None:
 def test_words_asking_to_be_phoned_break_a_tie_with_the_request_intent(
     extractor: CueExtractor, text: str, ranking: list[tuple[str, float]], chosen: str
 ) -> None:
-    from rasa.shared.nlu.training_data.message import Message
-
-    from bot.persona.cues import CUES_KEY
-    from bot.rasa.asks import RequestTieBreaker
-
-    message = Message(
-        data={
-            "text": text,
-            "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
-            "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
-            CUES_KEY: extractor.extract(text).to_dict(),
-        }
-    )
-    RequestTieBreaker().process([message])
+    message = _after_tie_breaker(extractor, text, ranking)
     assert message.get("intent")["name"] == chosen
     assert message.get("intent_ranking")[0]["name"] == chosen
 
@@ -146,6 +135,12 @@ def test_words_asking_to_be_phoned_break_a_tie_with_the_request_intent(
 def test_a_request_intent_gives_way_when_the_words_only_report_or_refuse(
     extractor: CueExtractor, text: str, ranking: list[tuple[str, float]], chosen: str
 ) -> None:
+    message = _after_tie_breaker(extractor, text, ranking)
+    assert message.get("intent")["name"] == chosen
+
+
+def _after_tie_breaker(extractor: CueExtractor, text: str, ranking: list[tuple[str, float]]) -> Any:
+    """The NLU message for ``text`` with ``ranking``, after ``RequestTieBreaker``."""
     from rasa.shared.nlu.training_data.message import Message
 
     from bot.persona.cues import CUES_KEY
@@ -160,4 +155,4 @@ def test_a_request_intent_gives_way_when_the_words_only_report_or_refuse(
         }
     )
     RequestTieBreaker().process([message])
-    assert message.get("intent")["name"] == chosen
+    return message

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bot.persona.catalogue import PersonaCatalogue
 from bot.persona.cues import CueExtractor, MessageCues
 
 
@@ -224,7 +227,9 @@ def test_the_classifier_adds_cues_the_rules_miss_and_says_so(
         assert any(e.startswith("(cue classifier") for e in cues.evidence[cue])
 
 
-def test_without_a_trained_classifier_the_rules_still_work(catalogue, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_trained_classifier_the_rules_still_work(
+    catalogue: PersonaCatalogue, tmp_path: Path
+) -> None:
     rules_only = CueExtractor(catalogue, classifier_dir=tmp_path / "missing")
     assert rules_only.classifier is None
     assert rules_only.extract("can someone call me back").shows("phone_request")
