@@ -222,3 +222,18 @@ def files_holding(root: Path, pattern: re.Pattern[str]) -> list[str]:
         for p in root.rglob("*")
         if p.is_file() and pattern.search(p.read_bytes().decode("utf-8", "replace"))
     ]
+
+
+def always_open_bank_config(directory: Path) -> Path:
+    """``bank.yml`` with live chat and callbacks open every day, all day: conversation tests
+    that expect a person in the chat must not depend on the hour CI runs at. (Closed hours
+    are tested with a fixed clock in the unit tests.)"""
+    import yaml
+
+    from bot.core.settings import DEFAULT_BANK_CONFIG
+
+    data = yaml.safe_load(DEFAULT_BANK_CONFIG.read_text(encoding="utf-8"))
+    data["service"]["hours"] = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-23:59")
+    path = directory / "bank_always_open.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

@@ -20,6 +20,7 @@ from selenium.webdriver.chrome.service import Service
 
 from bot.core.settings import PROJECT_ROOT
 from devtools.stack import Stack, StackError
+from tests.support import always_open_bank_config
 
 from . import fake_telegram as telegram
 from .fake_telegram import FakeTelegram
@@ -60,10 +61,11 @@ def stack(
     fake_telegram: FakeTelegram,
     model: Path,
 ) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("stack")
     try:
         running = Stack.start(
             model=model,
-            workdir=tmp_path_factory.mktemp("stack"),
+            workdir=workdir,
             credentials=PROJECT_ROOT / "tests" / "data" / "credentials_test.yml",
             env={
                 "TWILIO_API_BASE": fake_twilio.url,
@@ -72,6 +74,7 @@ def stack(
                 "TELEGRAM_BOT_NAME": telegram.BOT_NAME,
                 "TELEGRAM_WEBHOOK_URL": telegram.WEBHOOK_URL,
                 "TELEGRAM_SECRET_TOKEN": telegram.SECRET,
+                "BANK_CONFIG": str(always_open_bank_config(workdir)),
             },
             seed=PROJECT_ROOT / "demo" / "customers.yml",
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -16,10 +17,10 @@ from devtools.stack import Stack
 pytestmark = pytest.mark.integration
 
 
-def expected(renderer: Renderer, response: str, **ctx: object) -> str:
+def expected(stack: Stack, renderer: Renderer, response: str, **ctx: object) -> str:
     """The text the assistant should send now: out of hours, the opening hours become when
-    the lines open again (as the NLG does)."""
-    policy = load_service_policy(DEFAULT_BANK_CONFIG)
+    the lines open again (as the NLG does, with the bank configuration the stack runs on)."""
+    policy = load_service_policy(Path(stack.env.get("BANK_CONFIG") or DEFAULT_BANK_CONFIG))
     language = str(ctx.get("language") or "en")
     closed = closed_hours_text(policy, now=utc_now(), tz=policy.timezone, language=language)
     variables = {"hours": closed} if closed else {}
@@ -44,7 +45,9 @@ def test_casual_spanish_customer_on_telegram(stack: Stack, renderer: Renderer) -
     replies = said(stack.rest(sender, "porfa como cambio el pin de mi tarjeta nueva 🙏", metadata=meta))
     slots = stack.tracker(sender)["slots"]
     assert (slots["persona"], slots["language"]) == ("quick_mobile", "es")
-    answer = expected(renderer, "utter_change_pin", persona="quick_mobile", language="es", fmt="telegram")
+    answer = expected(
+        stack, renderer, "utter_change_pin", persona="quick_mobile", language="es", fmt="telegram"
+    )
     assert replies.startswith(answer)
 
 
@@ -55,7 +58,9 @@ def test_channel_averse_french_customer_gets_the_phone_first(stack: Stack, rende
     slots = stack.tracker(sender)["slots"]
     assert (slots["persona"], slots["language"], slots["offer_phone"]) == ("phone_first", "fr", True)
     assert renderer.bank.phone_main in replies.split("\n\n")[0]
-    answer = expected(renderer, "utter_change_pin", persona="phone_first", language="fr", phone_line=True)
+    answer = expected(
+        stack, renderer, "utter_change_pin", persona="phone_first", language="fr", phone_line=True
+    )
     assert replies.startswith(answer)
 
 
@@ -65,8 +70,12 @@ def test_language_switch_mid_conversation(stack: Stack, renderer: Renderer) -> N
     second = said(stack.rest(sender, "Perdón, prefiero en español: ¿cómo cancelo esa transferencia?"))
     assert stack.tracker(sender)["slots"]["language"] == "es"
     persona = stack.tracker(sender)["slots"]["persona"]
-    assert first.startswith(expected(renderer, "utter_pending_transfer", persona="default", language="en"))
-    assert second.startswith(expected(renderer, "utter_cancel_transfer", persona=persona, language="es"))
+    assert first.startswith(
+        expected(stack, renderer, "utter_pending_transfer", persona="default", language="en")
+    )
+    assert second.startswith(
+        expected(stack, renderer, "utter_cancel_transfer", persona=persona, language="es")
+    )
 
 
 def test_sms_answers_are_short_plain_parts_with_numbered_options(stack: Stack) -> None:

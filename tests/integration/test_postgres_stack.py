@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from bot.core.settings import PROJECT_ROOT
 from devtools.postgres import PostgresServer, PostgresUnavailable, start_postgres
 from devtools.stack import Stack, StackError
-from tests.support import handoffs_in, sent_responses
+from tests.support import always_open_bank_config, handoffs_in, sent_responses
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +68,7 @@ def test_postgres_tracker_store_and_a_database_outage_lose_nothing(
             model=model,
             workdir=workdir,
             endpoints=endpoints,
-            env={"DATABASE_URL": plugin_postgres.url},
+            env={"DATABASE_URL": plugin_postgres.url, "BANK_CONFIG": str(always_open_bank_config(workdir))},
             seed=PROJECT_ROOT / "demo" / "customers.yml",
         )
     except StackError as exc:
