@@ -10,6 +10,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from devtools.stack import Stack
@@ -24,9 +25,13 @@ def _fresh(driver: webdriver.Chrome, stack: Stack) -> None:
 
 
 def _log_in(driver: webdriver.Chrome, stack: Stack, username: str, password: str) -> None:
+    """Submit the login form and wait for the answer page (leaving earlier could abort
+    the request, and an attempt that never arrived is not counted)."""
     driver.get(stack.console_url + "/login")
     driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+    field = driver.find_element(By.ID, "password")
+    field.send_keys(password + Keys.ENTER)
+    WebDriverWait(driver, 10).until(staleness_of(field))
 
 
 def test_an_anonymous_visitor_gets_the_login_page(stack: Stack, browser: webdriver.Chrome) -> None:
