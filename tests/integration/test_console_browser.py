@@ -10,7 +10,6 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from devtools.stack import Stack
@@ -29,9 +28,13 @@ def _log_in(driver: webdriver.Chrome, stack: Stack, username: str, password: str
     the request, and an attempt that never arrived is not counted)."""
     driver.get(stack.console_url + "/login")
     driver.find_element(By.ID, "username").send_keys(username)
-    field = driver.find_element(By.ID, "password")
-    field.send_keys(password + Keys.ENTER)
-    WebDriverWait(driver, 10).until(staleness_of(field))
+    driver.execute_script("window.__login_form = true;")
+    driver.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script(
+            "return window.__login_form === undefined && document.readyState === 'complete';"
+        )
+    )
 
 
 def test_an_anonymous_visitor_gets_the_login_page(stack: Stack, browser: webdriver.Chrome) -> None:
