@@ -19,6 +19,10 @@ Rasa also looks up the class of every event it reads back from the tracker store
 message — in a 60-turn conversation a third of the turn. ``install()`` remembers the class
 found for each event name (the lookup itself is Rasa's: same class, same errors for
 unknown names).
+
+``install()`` also makes the dialogue history incremental (``bot.rasa.history``): the
+applied events and the states before each action, which Rasa's policies rebuild from the
+whole conversation about ten times a turn, are extended from the last computation.
 """
 
 from __future__ import annotations
@@ -70,10 +74,13 @@ def validate_action_response(result: Any) -> None:
 
 
 def install() -> None:
-    """Patch Rasa's ``RemoteAction`` and ``Event.resolve_by_type`` once per process
-    (idempotent)."""
+    """Patch Rasa's ``RemoteAction``, ``Event.resolve_by_type`` and the dialogue history once
+    per process (idempotent)."""
+    from bot.rasa import history
+
     install_event_lookup()
     install_response_validation()
+    history.install()
 
 
 def install_event_lookup() -> None:

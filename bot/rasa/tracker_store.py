@@ -16,24 +16,41 @@ number is kept in its slot, where the callback needs it. The current message is 
 raw — the classifier, the cues and the actions of that turn see what the customer wrote —
 and only the saved copy is redacted, so nothing raw is left in the database, in the
 tracker API or in later turns.
+
+Recent conversations are also kept in the Rasa process, as they were saved: Rasa's store
+reads and replays every event of the session on every message, a cost that grew with the
+conversation (in a 60-turn conversation, a seventh of the turn). ``retrieve`` first asks the
+database for the conversation's event count and last event id (one indexed query); when
+they are what this process saved or read last, it returns a copy of the kept tracker
+(``bot.rasa.history.clone``: no replay), else it reads the database as Rasa does. Another
+Rasa server writing the same conversation therefore changes the count and is seen. A save
+that redacts something, starts a session or finds rows it did not write drops the kept copy.
+``cache_conversations`` (default 500, 0 turns the cache off) bounds how many are kept,
+least recently used first out.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.core.masking import protect
 from bot.core.redaction import redact_value
+from bot.rasa.history import adopt, clone
 
 logger = logging.getLogger(__name__)
 # Event fields that hold what the customer wrote.
 _TEXT_FIELDS = ("text",)
+DEFAULT_CACHE_CONVERSATIONS = 500
 
 
 def _redacted_value(value: Any) -> tuple[Any, list[str]]:
@@ -84,9 +101,93 @@ def redact_event(event: Event) -> Event:
     return Event.from_parameters(data) or event
 
 
+@dataclass
+class _Kept:
+    """A conversation as this process last saved or read it."""
+
+    tracker: DialogueStateTracker
+    stored: tuple[int, int]  # the database's (event count, last event id) for it
+    domain: Domain | None
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` that saves events through ``redact_event``."""
+    """``SQLTrackerStore`` that saves events through ``redact_event`` and keeps recent
+    conversations in the process, checked against the database on every read."""
+
+    def __init__(
+        self, *args: Any, cache_conversations: int = DEFAULT_CACHE_CONVERSATIONS, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache_conversations = max(0, int(cache_conversations))
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._written: dict[str, list[Event]] = {}
+
+    def _stored(self, session: Any, sender_id: str) -> tuple[int, int]:
+        """The conversation's event count and last event id, across sessions."""
+        event = self.SQLEvent
+        count, last = (
+            session.query(sa.func.count(event.id), sa.func.max(event.id))
+            .filter(event.sender_id == sender_id)
+            .one()
+        )
+        return int(count or 0), int(last or 0)
+
+    def _keep(self, sender_id: str, tracker: DialogueStateTracker, stored: tuple[int, int]) -> None:
+        if self.cache_conversations == 0:
+            return
+        self._kept[sender_id] = _Kept(tracker, stored, self.domain)
+        self._kept.move_to_end(sender_id)
+        while len(self._kept) > self.cache_conversations:
+            self._kept.popitem(last=False)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session of the conversation: the kept copy when the database holds
+        exactly what it was made from, else read from the database."""
+        kept = self._kept.get(sender_id)
+        if kept is None and self.cache_conversations == 0:
+            return await super().retrieve(sender_id)
+        with self.session_scope() as session:
+            stored = self._stored(session, sender_id)  # before reading: a later write is seen next time
+        if kept is not None and kept.stored == stored and kept.domain is self.domain:
+            self._kept.move_to_end(sender_id)
+            return clone(kept.tracker)
+        self._kept.pop(sender_id, None)
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            self._keep(sender_id, clone(tracker), stored)
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save (new events only, redacted); the kept copy gains the events as stored."""
+        sender_id = tracker.sender_id
+        kept = self._kept.pop(sender_id, None)
+        before: tuple[int, int] | None = None
+        if kept is not None and kept.domain is self.domain:
+            with self.session_scope() as session:
+                before = self._stored(session, sender_id)
+        self._written[sender_id] = []
+        try:
+            await super().save(tracker)
+            written = self._written.get(sender_id, [])
+        finally:
+            self._written.pop(sender_id, None)
+        if kept is None or before != kept.stored:
+            return
+        if any(isinstance(e, SessionStarted) for e in written):
+            return  # a new session: the next read starts from it
+        with self.session_scope() as session:
+            after = self._stored(session, sender_id)
+        if after[0] != before[0] + len(written):
+            return  # rows this save did not write
+        for event in written:
+            kept.tracker.update(event)
+        adopt(kept.tracker, tracker)  # the next turn carries on with this turn's history
+        self._keep(sender_id, kept.tracker, after)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        written = self._written.get(tracker.sender_id)
         for event in super()._additional_events(session, tracker):
-            yield redact_event(event)
+            stored = redact_event(event)
+            if written is not None:
+                written.append(stored)
+            yield stored
