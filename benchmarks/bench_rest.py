@@ -14,9 +14,10 @@ first alternates), then throughput on each (on then off, off then on, … altern
 round). Each round gives p50/p95 turn latency, throughput and the on/off ratios; the
 verdict is on the median ratio over the rounds.
 
-Then long conversations (60 customer turns each, plain banking questions that hand
-nothing over) advance on both stacks together: the latency of the last turn against the
-fifth's shows whether a turn's cost grows with the conversation.
+Then long conversations (10 of 60 customer turns each, plain banking questions that hand
+nothing over) advance on both stacks together: the latency of the last five turns against
+turns 5-9 (medians, pooled over the conversations; the single turns 60 and 5 are printed
+too) shows whether a turn's cost grows with the conversation.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ MAX_LATENCY_RATIO = 1.05
 MIN_THROUGHPUT_RATIO = 0.95
 MAX_LONG_RATIO = 1.2
 EARLY_TURN = 5
+# Turns pooled at each end of the long conversations for the verdict.
+WINDOW = 5
 # A step of the long conversations (one message from each) lasts at least this long: the
 # REST channel lets a sender send 60 messages a minute (credentials.yml).
 LONG_STEP_SECONDS = 1.05
@@ -118,7 +121,11 @@ def plain_questions(stack: Stack) -> list[str]:
 
 def long_conversations(stacks: dict[str, Stack], *, turns: int, conversations: int) -> dict[str, Any]:
     """Per-turn latency along conversations of ``turns`` customer messages, on each stack:
-    the median over the conversations of turn ``EARLY_TURN`` and of the last turn.
+    the median over the conversations of turn ``EARLY_TURN`` and of the last turn, and the
+    median of the ``WINDOW`` turns from ``EARLY_TURN`` on against that of the last
+    ``WINDOW`` turns (every conversation says something different at each step, and one
+    message's latency depends on what it asks: the windows pool ``WINDOW`` × conversations
+    turns each, and the verdict is on their ratio).
 
     All conversations advance together, one message each per step (the stacks' order
     alternating), and a step lasts at least ``LONG_STEP_SECONDS``: the REST channel lets one
@@ -147,6 +154,10 @@ def long_conversations(stacks: dict[str, Stack], *, turns: int, conversations: i
         early = [conv[EARLY_TURN - 1] for conv in each]
         last = [conv[-1] for conv in each]
         early_ms, last_ms = statistics.median(early) * 1000, statistics.median(last) * 1000
+        early_window = statistics.median(
+            v for conv in each for v in conv[EARLY_TURN - 1 : EARLY_TURN - 1 + WINDOW]
+        )
+        last_window = statistics.median(v for conv in each for v in conv[-WINDOW:])
         out[name] = {
             "turns": turns,
             "conversations": conversations,
@@ -154,7 +165,10 @@ def long_conversations(stacks: dict[str, Stack], *, turns: int, conversations: i
             "handed_over_or_in_form": paused,
             f"turn_{EARLY_TURN}_ms": round(early_ms, 1),
             f"turn_{turns}_ms": round(last_ms, 1),
-            "ratio": round(last_ms / early_ms, 3),
+            "turn_ratio": round(last_ms / early_ms, 3),
+            f"turns_{EARLY_TURN}_{EARLY_TURN + WINDOW - 1}_median_ms": round(early_window * 1000, 1),
+            f"turns_{turns - WINDOW + 1}_{turns}_median_ms": round(last_window * 1000, 1),
+            "ratio": round(last_window / early_window, 3),
             f"turn_{EARLY_TURN}_each_ms": [round(v * 1000, 1) for v in early],
             f"turn_{turns}_each_ms": [round(v * 1000, 1) for v in last],
             "turns_1_10_median_ms": round(statistics.median(v for conv in each for v in conv[:10]) * 1000, 1),
@@ -247,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--long-turns", type=int, default=60)
-    parser.add_argument("--long-conversations", type=int, default=5)
+    parser.add_argument("--long-conversations", type=int, default=10)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not ON_MODEL.exists():
@@ -314,10 +328,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, each in (("plugin_on", long_on), ("plugin_off", long_off)):
         if each:
             t = each["turns"]
+            first, last = f"{EARLY_TURN}_{EARLY_TURN + WINDOW - 1}", f"{t - WINDOW + 1}_{t}"
             print(
-                f"{name}: {each['conversations']} conversations of {t} turns: turn {EARLY_TURN} "
-                f"{each[f'turn_{EARLY_TURN}_ms']} ms, turn {t} {each[f'turn_{t}_ms']} ms (medians): "
-                f"x{each['ratio']}; turns 1-10 {each['turns_1_10_median_ms']} ms, turns {t - 9}-{t} "
+                f"{name}: {each['conversations']} conversations of {t} turns: turns "
+                f"{first.replace('_', '-')} {each[f'turns_{first}_median_ms']} ms, turns "
+                f"{last.replace('_', '-')} {each[f'turns_{last}_median_ms']} ms (medians): x{each['ratio']}; "
+                f"turn {EARLY_TURN} {each[f'turn_{EARLY_TURN}_ms']} ms, turn {t} {each[f'turn_{t}_ms']} ms: "
+                f"x{each['turn_ratio']}; turns 1-10 {each['turns_1_10_median_ms']} ms, turns {t - 9}-{t} "
                 f"{each[f'turns_{t - 9}_{t}_median_ms']} ms ({each['handed_over_or_in_form']} handed over "
                 "or in a form)"
             )
@@ -326,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{_verdict(max(median['p50'], median['p95']) <= MAX_LATENCY_RATIO)}; "
         f"throughput >= x{MIN_THROUGHPUT_RATIO}: {_verdict(median['throughput'] >= MIN_THROUGHPUT_RATIO)}"
         + (
-            f"; turn {long_on['turns']} <= x{MAX_LONG_RATIO} of turn {EARLY_TURN} (plugin on): "
+            f"; last {WINDOW} turns of {long_on['turns']} <= x{MAX_LONG_RATIO} of turns {EARLY_TURN}-"
+            f"{EARLY_TURN + WINDOW - 1} (plugin on): "
             f"{_verdict(long_on['ratio'] <= MAX_LONG_RATIO)}"
             if long_on
             else ""

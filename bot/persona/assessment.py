@@ -118,6 +118,7 @@ class TrackerEvent:
         parse_data: the message's parse data, with its cues (``user``).
         metadata: the message's metadata (``user``).
         input_channel: Rasa's input channel of the message (``user``).
+        cues: the cues of ``parse_data``, when already read (``user``).
     """
 
     kind: EventKind
@@ -125,6 +126,7 @@ class TrackerEvent:
     parse_data: Mapping[str, Any] | None = None
     metadata: Mapping[str, Any] | None = None
     input_channel: str | None = None
+    cues: MessageCues | None = None
 
 
 SESSION_START = TrackerEvent(EventKind.session_start)
@@ -159,7 +161,7 @@ def read_conversation(events: Iterable[TrackerEvent | None]) -> Conversation:
     messages, failures = [], 0
     for event in session:
         parse = event.parse_data or {}
-        messages.append(MessageCues.from_dict(parse.get(CUES_KEY)))
+        messages.append(event.cues if event.cues is not None else MessageCues.from_dict(parse.get(CUES_KEY)))
         intent = parse.get("intent")
         if isinstance(intent, Mapping) and intent.get("name") == FALLBACK_INTENT:
             failures += 1

@@ -54,11 +54,14 @@ from bot.core.settings import Settings
 from bot.handoff.turn import OWNED_SLOTS, TurnFacts, changed_slots, decide
 from bot.persona.assessment import SESSION_START, EventKind, PersonaEngine, TrackerEvent, read_conversation
 from bot.persona.catalogue import load_catalogue
+from bot.persona.cues.model import CUES_KEY, MessageCues
 
 logger = logging.getLogger(__name__)
 # Below every Rasa policy (TEDPolicy and custom policies default to 1): never the winner.
 PERSONA_POLICY_PRIORITY = -1
 _PERSISTED_FILE = "persona_policy.json"
+# Where a message's ``TrackerEvent`` is kept on Rasa's event object.
+_MADE = "_persona_tracker_event"
 
 
 @cache
@@ -77,16 +80,25 @@ def _kind_of(cls: type[Event]) -> EventKind | None:
 
 
 def tracker_event(event: Event) -> TrackerEvent | None:
-    """The ``TrackerEvent`` of a Rasa event (None: of no interest to the decision)."""
+    """The ``TrackerEvent`` of a Rasa event (None: of no interest to the decision). A
+    message's is made once and kept on the event: the decision reads every message of the
+    session after each new one, and the tracker store hands the same event objects to the
+    next turn (``bot.rasa.tracker_store``)."""
     kind = _kind_of(event.__class__)
     if kind is EventKind.user:
-        message = cast(UserUttered, event)
-        return TrackerEvent(
-            kind,
-            parse_data=message.parse_data,
-            metadata=message.metadata,
-            input_channel=message.input_channel,
-        )
+        made: TrackerEvent | None = event.__dict__.get(_MADE)
+        if made is None:
+            message = cast(UserUttered, event)
+            parse = message.parse_data
+            made = TrackerEvent(
+                kind,
+                parse_data=parse,
+                metadata=message.metadata,
+                input_channel=message.input_channel,
+                cues=MessageCues.from_dict(parse.get(CUES_KEY) if isinstance(parse, dict) else None),
+            )
+            event.__dict__[_MADE] = made
+        return made
     if kind is EventKind.action:
         name = cast(ActionExecuted, event).action_name
         return TrackerEvent(kind, name=name) if name else None

@@ -23,17 +23,40 @@ unknown names).
 ``install()`` also makes the dialogue history incremental (``bot.rasa.history``): the
 applied events and the states before each action, which Rasa's policies rebuild from the
 whole conversation about ten times a turn, are extended from the last computation.
+
+Two more costs grew with the conversation, and are now paid once per event:
+
+- Every custom-action call sends the whole tracker, every event as JSON (``json.dumps`` of
+  a 300 KB body at turn 60). Each event's dict and JSON text are kept on the event (valid
+  while its timestamp and metadata are the ones they were made from: Rasa changes no other
+  field of an event once it is on a tracker), and the request body is the JSON of the rest
+  with the events' texts joined in: the same bytes ``json.dumps`` would give.
+- Rasa's rule and memoization policies format and deep-copy every state of the
+  conversation for debug log lines, on every prediction, whether debug logging is on or
+  not. With Rasa's logger above DEBUG that work is skipped (the log lines are not written
+  either way).
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
+import secrets
+import types
 from functools import lru_cache
 from typing import Any
 
 logger = logging.getLogger(__name__)
 _INSTALLED_FLAG = "_persona_plugin_fast_validation"
 _EVENT_LOOKUP_FLAG = "_persona_plugin_event_lookup"
+_PAYLOAD_FLAG = "_persona_plugin_action_payload"
+_DEBUG_ONLY_FLAG = "_persona_plugin_debug_only_work"
+# Kept on each event: (timestamp, metadata, as_dict(), its JSON text).
+_EVENT_JSON = "_persona_plugin_json"
+# Stands for the events in the JSON of the rest of a request body (random per process: no
+# text a customer types can match it, and quotes inside JSON strings are escaped).
+_EVENTS_MARK = f"events-{secrets.token_hex(16)}"
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +103,8 @@ def install() -> None:
 
     install_event_lookup()
     install_response_validation()
+    install_action_payload()
+    install_debug_only_work()
     history.install()
 
 
@@ -136,3 +161,118 @@ def install_response_validation() -> None:
     RemoteAction._validate_action_result = _validate_action_result
     setattr(RemoteAction, _INSTALLED_FLAG, True)
     logger.info("speedups.installed action_response_validation=cached")
+
+
+class EventDicts(list):  # type: ignore[type-arg]
+    """A tracker's events as dicts (what Rasa sends), with the JSON text of each."""
+
+    def __init__(self, dicts: list[dict[str, Any]], texts: list[str]) -> None:
+        super().__init__(dicts)
+        self.texts = texts
+
+
+def event_json(event: Any) -> tuple[dict[str, Any], str]:
+    """``event.as_dict()`` and its JSON text, made once per event."""
+    kept = event.__dict__.get(_EVENT_JSON)
+    if kept is not None and kept[0] == event.timestamp and kept[1] is event.metadata:
+        return kept[2], kept[3]
+    data = event.as_dict()
+    text = json.dumps(data)
+    event.__dict__[_EVENT_JSON] = (event.timestamp, event.metadata, data, text)
+    return data, text
+
+
+def tracker_events(tracker: Any) -> EventDicts:
+    """``[e.as_dict() for e in tracker.events]`` with the events' JSON texts."""
+    dicts, texts = [], []
+    for event in tracker.events:
+        data, text = event_json(event)
+        dicts.append(data)
+        texts.append(text)
+    return EventDicts(dicts, texts)
+
+
+def dumps(body: Any) -> str:
+    """``json.dumps(body)``; a body whose ``tracker.events`` is an ``EventDicts`` is written
+    with the events' kept texts."""
+    tracker = body.get("tracker") if isinstance(body, dict) else None
+    if not isinstance(tracker, dict):
+        return json.dumps(body)
+    events = tracker.get("events")
+    if not isinstance(events, EventDicts) or len(events.texts) != len(events):
+        return json.dumps(body)
+    rest = json.dumps({**body, "tracker": {**tracker, "events": _EVENTS_MARK}})
+    return rest.replace(f'"{_EVENTS_MARK}"', "[" + ", ".join(events.texts) + "]", 1)
+
+
+def install_action_payload() -> None:
+    """Build action-server requests from the events' kept JSON (idempotent)."""
+    import rasa
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import EventVerbosity
+    from rasa.utils.endpoints import EndpointConfig
+
+    if getattr(RemoteAction, _PAYLOAD_FLAG, False):
+        return
+
+    def _action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
+        # Rasa's method, with the events from ``tracker_events``.
+        tracker_state = tracker.current_state(EventVerbosity.NONE)
+        tracker_state["events"] = tracker_events(tracker)
+        result = {
+            "next_action": self._name,
+            "sender_id": tracker.sender_id,
+            "tracker": tracker_state,
+            "version": rasa.__version__,
+        }
+        if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(
+            self.name()
+        ):
+            result["domain"] = domain.as_dict()
+        return result
+
+    rasa_session = EndpointConfig.session
+
+    def session(self: Any) -> Any:
+        client = rasa_session(self)
+        if hasattr(client, "_json_serialize"):  # aiohttp's ClientSession(json_serialize=...)
+            client._json_serialize = dumps
+        return client
+
+    RemoteAction._action_call_format = _action_call_format
+    EndpointConfig.session = session
+    setattr(RemoteAction, _PAYLOAD_FLAG, True)
+    logger.info("speedups.installed action_payload=kept_event_json")
+
+
+def rasa_debug_enabled() -> bool:
+    return logging.getLogger("rasa").isEnabledFor(logging.DEBUG)
+
+
+def _deepcopy_for_debug_log(value: Any, memo: Any = None) -> Any:
+    return copy.deepcopy(value, memo) if rasa_debug_enabled() else value
+
+
+# Stands for the ``copy`` module in the policy modules whose only deep copies are of values
+# passed to debug log lines.
+DEBUG_LOG_COPY = types.SimpleNamespace(deepcopy=_deepcopy_for_debug_log, copy=copy.copy)
+
+
+def install_debug_only_work() -> None:
+    """Skip the rule and memoization policies' debug-log formatting and copies when Rasa
+    does not log at DEBUG (idempotent)."""
+    from rasa.core.policies import memoization, rule_policy
+    from rasa.core.policies.policy import Policy
+
+    if getattr(Policy, _DEBUG_ONLY_FLAG, False):
+        return
+    rasa_format = Policy.format_tracker_states
+
+    def format_tracker_states(states: list[dict[str, Any]]) -> str:
+        return rasa_format(states) if rasa_debug_enabled() else ""
+
+    Policy.format_tracker_states = staticmethod(format_tracker_states)  # type: ignore[assignment]
+    memoization.copy = DEBUG_LOG_COPY  # type: ignore[assignment]
+    rule_policy.copy = DEBUG_LOG_COPY  # type: ignore[assignment]
+    setattr(Policy, _DEBUG_ONLY_FLAG, True)
+    logger.info("speedups.installed debug_only_work=skipped_unless_debug")

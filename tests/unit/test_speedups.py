@@ -76,3 +76,89 @@ def test_event_lookup_finds_what_rasa_finds() -> None:
     assert Event.from_parameters({"event": "action", "name": "action_listen"}) == ActionExecuted(
         "action_listen"
     )
+
+
+RASA_ACTION_CALL_FORMAT = RemoteAction._action_call_format
+
+
+def _conversation(domain: Any) -> Any:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    return DialogueStateTracker.from_events(
+        "sender-1",
+        [
+            ActionExecuted("action_listen"),
+            UserUttered(
+                '¿Dónde está mi tarjeta? "urgent" \\ \u2028',
+                intent={"name": "card_arrival", "confidence": 0.91},
+                parse_data={
+                    "intent": {"name": "card_arrival", "confidence": 0.91},
+                    "persona_cues": {"a": [1]},
+                },
+                metadata={"channel": "web"},
+            ),
+            SlotSet("persona_confidence", 0.62),
+            SlotSet("persona_evidence", ["«ring me»", f'"{speedups._EVENTS_MARK}"']),
+            ActionExecuted("utter_card_arrival"),
+            BotUttered(
+                "Votre carte arrive — d'ici 3 jours.", metadata={"utter_action": "utter_card_arrival"}
+            ),
+            ActionExecuted("action_offer_more_help"),
+        ],
+        domain.slots,
+    )
+
+
+def test_action_request_body_is_what_rasa_sends(rasa_domain: Any) -> None:
+    """The body built from the events' kept JSON is, byte for byte, the JSON of Rasa's body,
+    and stays so after Rasa re-stamps an event (as it does for a policy's slot events)."""
+    import json
+
+    from rasa.utils.endpoints import EndpointConfig
+
+    action = RemoteAction("action_offer_more_help", EndpointConfig("http://127.0.0.1:1/webhook"))
+    tracker = _conversation(rasa_domain)
+    speedups.install_action_payload()
+    for _ in range(2):  # made, then kept
+        body = RemoteAction._action_call_format(action, tracker, rasa_domain)
+        expected = RASA_ACTION_CALL_FORMAT(action, tracker, rasa_domain)
+        assert body == expected
+        assert speedups.dumps(body) == json.dumps(expected)
+    tracker.events[2].timestamp += 5  # re-stamped: made again
+    tracker.events[3].metadata = {"model_id": "m"}
+    assert speedups.dumps(RemoteAction._action_call_format(action, tracker, rasa_domain)) == json.dumps(
+        RASA_ACTION_CALL_FORMAT(action, tracker, rasa_domain)
+    )
+    assert speedups.dumps({"plain": [1, "x"]}) == json.dumps({"plain": [1, "x"]})
+
+
+async def test_action_requests_are_written_with_the_kept_json() -> None:
+    from rasa.utils.endpoints import EndpointConfig
+
+    speedups.install_action_payload()
+    async with EndpointConfig("http://127.0.0.1:1/webhook").session() as session:
+        assert session.json_serialize is speedups.dumps
+
+
+def test_debug_log_work_only_when_rasa_logs_at_debug() -> None:
+    import logging
+
+    from rasa.core.policies import memoization, rule_policy
+    from rasa.core.policies.policy import Policy
+
+    speedups.install_debug_only_work()
+    assert memoization.copy is speedups.DEBUG_LOG_COPY and rule_policy.copy is speedups.DEBUG_LOG_COPY
+    states = [{"user": {"intent": "greet"}}, {"prev_action": {"action_name": "action_listen"}}]
+    rasa_logger = logging.getLogger("rasa")
+    level = rasa_logger.level
+    try:
+        rasa_logger.setLevel(logging.INFO)
+        assert Policy.format_tracker_states(states) == ""
+        assert speedups.DEBUG_LOG_COPY.deepcopy(states) is states
+        rasa_logger.setLevel(logging.DEBUG)
+        assert "greet" in Policy.format_tracker_states(states)
+        copied = speedups.DEBUG_LOG_COPY.deepcopy(states)
+        assert copied == states and copied is not states and copied[0] is not states[0]
+    finally:
+        rasa_logger.setLevel(level)
