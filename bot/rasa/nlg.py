@@ -92,6 +92,9 @@ def _phone_line(slots: dict[str, Any]) -> bool:
 
 CHOICES_KWARG = "choices"
 HOURS = "hours"
+# Responses whose {hours} are the hours we call back in ("We can call {hours}"), not whether
+# a line is open now: at night they keep the hours (the form offers the next times itself).
+CALLBACK_HOURS_RESPONSES = frozenset({"utter_ask_callback_window", "utter_callback_window_invalid"})
 GREETING, GREETING_AGAIN = "utter_greet", "utter_greet_back"
 # Set by the website widget's channel when its window already showed the welcome.
 WELCOMED_KEY = "welcomed"
@@ -192,12 +195,14 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
         profile = _profile(slots)
         language = slots.get("language") or self.default_language
         variables: dict[str, Any] = {**slots, **kwargs, CUSTOMER_NAME: profile.name}
-        closed = closed_hours_text(
-            self.policy,
-            now=self.clock(),
-            tz=self.policy.customer_timezone(profile.timezone),
-            language=language,
-        )
+        closed = None
+        if utter_action not in CALLBACK_HOURS_RESPONSES:
+            closed = closed_hours_text(
+                self.policy,
+                now=self.clock(),
+                tz=self.policy.customer_timezone(profile.timezone),
+                language=language,
+            )
         if closed:  # never point to a line that is closed without saying so
             variables[HOURS] = closed
         ctx = RenderContext(

@@ -98,6 +98,13 @@ async def test_at_night_no_answer_points_to_a_closed_line_without_saying_so(
         answer = await nlg.generate("utter_pending_transfer", tracker, "rest")
         assert answer is not None and bank.phone_main in answer["text"] and closed in answer["text"]
         assert bank.text("hours", language) not in answer["text"]
+    asked = await nlg.generate(
+        "utter_ask_callback_window", _tracker(rasa_domain, {"language": "en"}, "x"), "rest"
+    )
+    assert asked is not None and "closed now" not in asked["text"], (
+        "when we call back, not whether we are open"
+    )
+    assert bank.text("hours", "en") in asked["text"]
     day = PersonaNLG(endpoint_config=None, domain=rasa_domain, clock=lambda: night.replace(hour=10))
     answer = await day.generate(
         "utter_pending_transfer", _tracker(rasa_domain, {"language": "en"}, "x"), "rest"
