@@ -23,8 +23,10 @@ conversation (in a 60-turn conversation, a seventh of the turn). ``retrieve`` fi
 database for the conversation's event count and last event id (one indexed query); when
 they are what this process saved or read last, it returns a copy of the kept tracker
 (``bot.rasa.history.clone``: no replay), else it reads the database as Rasa does. Another
-Rasa server writing the same conversation therefore changes the count and is seen. A save
-that redacts something, starts a session or finds rows it did not write drops the kept copy.
+Rasa server writing the same conversation therefore changes the count and is seen. The kept
+copy gains the events as they were saved (redacted ones included); a save that starts a
+session or finds rows it did not write drops it, and a turn that is never saved never
+reaches it.
 ``cache_conversations`` (default 500, 0 turns the cache off) bounds how many are kept,
 least recently used first out.
 """
