@@ -22,12 +22,13 @@ from typing import Any
 from bot.core.channels import message_channel
 from bot.handoff.asks import ALSO_REQUESTED_KEY, requested_in
 from bot.handoff.routing import ROUTE_SLOT, Request, Route, Situation, route
-from bot.persona.assessment import SLOT_NAMES, Assessment, Conversation, PersonaEngine
+from bot.persona.assessment import DETAIL_SLOTS, SLOT_NAMES, Assessment, Conversation, PersonaEngine
 from bot.persona.cues import CUES_KEY, MessageCues
 from bot.persona.phone_offer import offer_held_back
 from bot.persona.profile import Profile
 
-# Slots set after every customer message: the persona slots and the route.
+# Slots set after customer messages: the persona slots and the route (``DETAIL_SLOTS``
+# only on a handover).
 OWNED_SLOTS = (*SLOT_NAMES, ROUTE_SLOT)
 PROFILE_SLOT = "customer_profile"
 CALLBACK_FORM = "callback_form"
@@ -132,8 +133,13 @@ class Decision:
     profile: Profile
 
     def slots(self) -> dict[str, Any]:
-        """The values of ``OWNED_SLOTS``, JSON-safe."""
-        return {**self.assessment.slots(), ROUTE_SLOT: self.route.to_slot()}
+        """The values of ``OWNED_SLOTS`` to store, JSON-safe: ``DETAIL_SLOTS`` only when the
+        route hands the conversation over (staff read them on the handoff)."""
+        values = {**self.assessment.slots(), ROUTE_SLOT: self.route.to_slot()}
+        if not self.route.hands_over:
+            for name in DETAIL_SLOTS:
+                del values[name]
+        return values
 
     def log_fields(self) -> str:
         """The fields of the ``persona.inferred`` log line, after the sender."""

@@ -25,7 +25,7 @@ from bot.persona.phone_offer import PhoneOfferDecision, decide_phone_offer
 from bot.persona.profile import Profile
 
 FALLBACK_INTENT = "nlu_fallback"
-# Slots set after every customer message; names shared with domain.yml.
+# The assessment's slots; names shared with domain.yml.
 SLOT_NAMES = (
     "persona",
     "persona_confidence",
@@ -35,6 +35,12 @@ SLOT_NAMES = (
     "offer_phone",
     "offer_phone_reason",
 )
+# Why the persona: what staff read on a handoff. They change with nearly every message
+# (the confidence moves, evidence accumulates) and nothing else reads them, so they are
+# stored only when the conversation is handed over (``bot.handoff.turn``): a slot event
+# fewer or more on every other turn, each one stored, re-read and sent to the action
+# server with the conversation from then on.
+DETAIL_SLOTS = ("persona_confidence", "persona_runner_up", "persona_evidence")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ Two more costs grew with the conversation, and are now paid once per event:
   a 300 KB body at turn 60). Each event's dict and JSON text are kept on the event (valid
   while its timestamp and metadata are the ones they were made from: Rasa changes no other
   field of an event once it is on a tracker), and the request body is the JSON of the rest
-  with the events' texts joined in: the same bytes ``json.dumps`` would give.
+  with the events' texts joined in: the same bytes ``json.dumps`` would give, except that
+  the messages' persona cues, which no action reads, are left out (``NOT_FOR_ACTIONS``).
 - Rasa's rule and memoization policies format and deep-copy every state of the
   conversation for debug log lines, on every prediction, whether debug logging is on or
   not. With Rasa's logger above DEBUG that work is skipped (the log lines are not written
@@ -47,6 +48,8 @@ import types
 from functools import lru_cache
 from typing import Any
 
+from bot.persona.cues.model import CUES_KEY
+
 logger = logging.getLogger(__name__)
 _INSTALLED_FLAG = "_persona_plugin_fast_validation"
 _EVENT_LOOKUP_FLAG = "_persona_plugin_event_lookup"
@@ -54,6 +57,11 @@ _PAYLOAD_FLAG = "_persona_plugin_action_payload"
 _DEBUG_ONLY_FLAG = "_persona_plugin_debug_only_work"
 # Kept on each event: (timestamp, metadata, as_dict(), its JSON text).
 _EVENT_JSON = "_persona_plugin_json"
+# Parse-data keys of the conversation's messages that the action server is not sent: the
+# persona cues, read inside Rasa by the persona policy (``bot.rasa.persona_policy``); no
+# action reads them, and they are most of a message's size. The latest message
+# (``tracker.latest_message``) is sent whole.
+NOT_FOR_ACTIONS = frozenset({CUES_KEY})
 # Stands for the events in the JSON of the rest of a request body (random per process: no
 # text a customer types can match it, and quotes inside JSON strings are escaped).
 _EVENTS_MARK = f"events-{secrets.token_hex(16)}"
@@ -172,11 +180,15 @@ class EventDicts(list):  # type: ignore[type-arg]
 
 
 def event_json(event: Any) -> tuple[dict[str, Any], str]:
-    """``event.as_dict()`` and its JSON text, made once per event."""
+    """``event.as_dict()`` and its JSON text, made once per event; a message's parse data
+    without the keys in ``NOT_FOR_ACTIONS``."""
     kept = event.__dict__.get(_EVENT_JSON)
     if kept is not None and kept[0] == event.timestamp and kept[1] is event.metadata:
         return kept[2], kept[3]
     data = event.as_dict()
+    parse = data.get("parse_data")
+    if isinstance(parse, dict) and not NOT_FOR_ACTIONS.isdisjoint(parse):
+        data["parse_data"] = {k: v for k, v in parse.items() if k not in NOT_FOR_ACTIONS}
     text = json.dumps(data)
     event.__dict__[_EVENT_JSON] = (event.timestamp, event.metadata, data, text)
     return data, text

@@ -46,7 +46,9 @@ def test_channel_from_rest_metadata_and_casual_style(stack: Stack) -> None:
     s = slots(stack, sender)
     assert s["persona"] == "quick_mobile"
     assert s["offer_phone"] is False
-    assert any("telegram" in str(e) for e in s["persona_evidence"]) or s["persona_confidence"]  # type: ignore[attr-defined]
+    # Why the persona is stored for staff when the conversation is handed over, not on
+    # every message.
+    assert (s["persona_confidence"], s["persona_evidence"]) == (None, None)
 
 
 def test_profile_set_by_staff_tooling_is_used(stack: Stack) -> None:

@@ -32,7 +32,7 @@ from actions import common
 from bot.core.settings import DEFAULT_PERSONAS_FILE
 from bot.handoff.routing import Next
 from bot.handoff.turn import OWNED_SLOTS
-from bot.persona.assessment import conversation_from_events
+from bot.persona.assessment import DETAIL_SLOTS, conversation_from_events
 from bot.persona.cues import CUES_KEY, CueExtractor
 from bot.rasa.persona_policy import PERSONA_POLICY_PRIORITY, PersonaPolicy, turn_facts
 from tests.support import make_tracker, user_event
@@ -92,15 +92,28 @@ def test_sets_persona_language_phone_offer_and_route(
         user(extractor, "Je ne suis pas à l'aise avec ce chat, pouvez-vous m'appeler ?"),
     ]
     slots = predict(policy_under_test, tracker(rasa_domain, events), rasa_domain)
-    assert set(slots) == set(OWNED_SLOTS)
+    assert set(slots) == set(OWNED_SLOTS) - set(DETAIL_SLOTS), "why the persona: only on a handover"
     assert slots["persona"] == "phone_first"
     assert slots["language"] == "fr"
     assert slots["offer_phone"] is True
+    assert slots["route"]["next"] == "offer_callback", "after the answer, a callback is offered"
+    assert slots["route"]["phone_line"] is True, "answers carry the phone line first"
+
+
+def test_why_the_persona_is_stored_when_the_conversation_is_handed_over(
+    policy_under_test: PersonaPolicy, rasa_domain: Domain, extractor: CueExtractor
+) -> None:
+    events = [
+        user(extractor, "Je ne suis pas à l'aise avec ce chat, pouvez-vous m'appeler ?"),
+        *answered("utter_card_arrival"),
+        user(extractor, "oui, appelez-moi", "request_phone_call"),
+    ]
+    slots = predict(policy_under_test, tracker(rasa_domain, events), rasa_domain)
+    assert slots["route"]["next"] == "callback"
+    assert set(slots) == set(OWNED_SLOTS)
     assert 0 < slots["persona_confidence"] <= 1
     assert slots["persona_runner_up"]
     assert any("phone request" in e for e in slots["persona_evidence"])
-    assert slots["route"]["next"] == "offer_callback", "after the answer, a callback is offered"
-    assert slots["route"]["phone_line"] is True, "answers carry the phone line first"
 
 
 def test_the_route_is_stored_where_the_actions_read_it(
