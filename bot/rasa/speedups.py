@@ -36,6 +36,11 @@ Two more costs grew with the conversation, and are now paid once per event:
   conversation for debug log lines, on every prediction, whether debug logging is on or
   not. With Rasa's logger above DEBUG that work is skipped (the log lines are not written
   either way).
+- Rasa's rule policy matches its rules against the conversation's states, latest first,
+  parsing each candidate rule from its JSON key again for every state — of the whole
+  conversation, though a rule says nothing about states further back than its own length.
+  Each rule is parsed once, and the walk stops where no candidate rule reaches (the
+  candidates it would keep are exactly those left).
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ _INSTALLED_FLAG = "_persona_plugin_fast_validation"
 _EVENT_LOOKUP_FLAG = "_persona_plugin_event_lookup"
 _PAYLOAD_FLAG = "_persona_plugin_action_payload"
 _DEBUG_ONLY_FLAG = "_persona_plugin_debug_only_work"
+_RULE_LOOKUP_FLAG = "_persona_plugin_rule_lookup"
 # Kept on each event: (timestamp, metadata, as_dict(), its JSON text).
 _EVENT_JSON = "_persona_plugin_json"
 # Parse-data keys of the conversation's messages that the action server is not sent: the
@@ -113,6 +119,7 @@ def install() -> None:
     install_response_validation()
     install_action_payload()
     install_debug_only_work()
+    install_rule_lookup()
     history.install()
 
 
@@ -288,3 +295,47 @@ def install_debug_only_work() -> None:
     rule_policy.copy = DEBUG_LOG_COPY  # type: ignore[assignment]
     setattr(Policy, _DEBUG_ONLY_FLAG, True)
     logger.info("speedups.installed debug_only_work=skipped_unless_debug")
+
+
+@lru_cache(maxsize=4096)  # one entry per rule of the model(s) loaded
+def _reversed_rule_states(rule_key: str) -> tuple[Any, ...]:
+    """A rule's states, latest first (``RulePolicy._rule_key_to_state``, reversed). Read only."""
+    return tuple(reversed(json.loads(rule_key)))
+
+
+def install_rule_lookup() -> None:
+    """Rasa's rule policy without re-parsing each rule for every state of the conversation,
+    and without walking the states no remaining rule reaches (idempotent)."""
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+
+    if getattr(RulePolicy, _RULE_LOOKUP_FLAG, False):
+        return
+
+    def _is_rule_applicable(self: Any, rule_key: str, turn_index: int, conversation_state: Any) -> bool:
+        # Rasa's method, with the rule's states parsed once.
+        reversed_rule_states = _reversed_rule_states(rule_key)
+        if turn_index >= len(reversed_rule_states):
+            return True
+        current_previous_action = conversation_state.get(PREVIOUS_ACTION)
+        rule_previous_action = reversed_rule_states[turn_index].get(PREVIOUS_ACTION)
+        if not rule_previous_action and not current_previous_action:
+            return True
+        if not rule_previous_action or not current_previous_action:
+            return False
+        return bool(self._does_rule_match_state(reversed_rule_states[turn_index], conversation_state))
+
+    def _get_possible_keys(self: Any, lookup: dict[str, str], states: list[Any]) -> set[str]:
+        # Rasa's method, stopped once no rule left reaches further back: every older state
+        # would keep every key.
+        possible_keys = set(lookup.keys())
+        for i, state in enumerate(reversed(states)):
+            if not possible_keys or all(len(_reversed_rule_states(k)) <= i for k in possible_keys):
+                break
+            possible_keys = {k for k in possible_keys if self._is_rule_applicable(k, i, state)}
+        return possible_keys
+
+    RulePolicy._is_rule_applicable = _is_rule_applicable
+    RulePolicy._get_possible_keys = _get_possible_keys
+    setattr(RulePolicy, _RULE_LOOKUP_FLAG, True)
+    logger.info("speedups.installed rule_lookup=parsed_once")

@@ -177,3 +177,63 @@ def test_debug_log_work_only_when_rasa_logs_at_debug() -> None:
         assert copied == states and copied is not states and copied[0] is not states[0]
     finally:
         rasa_logger.setLevel(level)
+
+
+def _rasa_rule_methods() -> tuple[Any, Any]:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    return RulePolicy._is_rule_applicable, RulePolicy._get_possible_keys
+
+
+RASA_RULE_METHODS = _rasa_rule_methods()
+
+
+def _random_state(rng: Any, *, start: bool = False) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    if not start:
+        state["prev_action"] = {"action_name": rng.choice(["action_listen", "utter_a", "action_b", "form"])}
+    if rng.random() < 0.6:
+        state["user"] = {"intent": rng.choice(["greet", "deny", "card_arrival"])}
+    if rng.random() < 0.3:
+        state["slots"] = {"pending": rng.choice([(1.0,), (0.0,), "should_not_be_set"])}
+    if rng.random() < 0.2:
+        state["active_loop"] = {"name": rng.choice(["form", "should_not_be_set"])}
+    return state
+
+
+def test_rule_matching_finds_what_rasas_finds() -> None:
+    """Rules parsed once and the walk stopped early: the same candidate rules as Rasa's
+    methods, over random rules and conversations (starts, loops, slots, unset values)."""
+    import json
+    import random
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    rng = random.Random(7)
+    policy = RulePolicy.__new__(RulePolicy)
+    rasa_applicable, rasa_possible_keys = RASA_RULE_METHODS
+    speedups.install_rule_lookup()
+    assert RulePolicy._get_possible_keys is not rasa_possible_keys
+
+    class Rasa:  # Rasa's methods on the same instance data
+        _rule_key_to_state = staticmethod(RulePolicy._rule_key_to_state)
+        _does_rule_match_state = staticmethod(RulePolicy._does_rule_match_state)
+        _is_rule_applicable = rasa_applicable
+
+    rasa = Rasa()
+    matched = 0
+    for _ in range(1000):
+        lookup = {}
+        for _ in range(rng.randint(0, 12)):
+            length = rng.randint(1, 5)
+            start = rng.random() < 0.2
+            states = [_random_state(rng, start=start and i == 0) for i in range(length)]
+            lookup[json.dumps(states)] = "utter_x"
+        conversation = [_random_state(rng, start=i == 0) for i in range(rng.randint(1, 30))]
+        expected = rasa_possible_keys(rasa, lookup, conversation)
+        assert policy._get_possible_keys(lookup, conversation) == expected
+        matched += bool(expected)
+        for key in lookup:
+            for i, state in enumerate(reversed(conversation)):
+                assert policy._is_rule_applicable(key, i, state) == rasa_applicable(rasa, key, i, state)
+    assert matched >= 50, "enough conversations where some rule applies"
