@@ -202,6 +202,13 @@ _ASAP_WORDS = re.compile(
     re.IGNORECASE,
 )
 _TOMORROW = re.compile(r"\b(tomorrow|mañana|manana|demain)\b", re.IGNORECASE)
+# Parts of the day a customer may name instead of a time (local hours they cover). "por la
+# mañana" is "in the morning", not "tomorrow": it is matched, and taken out, first.
+_PARTS_OF_DAY = (
+    (re.compile(r"\b(?:this )?morning\b|\b(?:por|de|en) la (?:mañana|manana)\b|\b(?:ce )?matin(?:ée)?\b", re.I), 8, 12),
+    (re.compile(r"\b(?:this )?afternoon\b|\b(?:por|de|en) la tarde\b|\besta tarde\b|\baprès-midi\b|\bapres-midi\b|\baprem\b", re.I), 12, 17),
+    (re.compile(r"\b(?:this )?evening\b|\btonight\b|\b(?:por|de|en) la noche\b|\besta noche\b|\b(?:ce )?soir(?:ée)?\b", re.I), 17, 24),
+)  # fmt: skip
 _CLOCK = re.compile(r"\b(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|h\b)?", re.IGNORECASE)
 _INDEX = re.compile(r"^\s*(?:option\s*|opción\s*|opcion\s*)?(\d)\s*[.)]?\s*$", re.IGNORECASE)
 
@@ -231,6 +238,9 @@ def parse_window_choice(
             return option
     clock = _CLOCK.search(clean)
     if clock is None:
+        part = _part_of_day_window(clean, policy=policy, tz=tz, now=now)
+        if part is not None:
+            return part
         if _ASAP_WORDS.search(clean) and options:
             return options[0]
         return None
@@ -252,6 +262,37 @@ def parse_window_choice(
     for span_start, span_end in policy.hours.spans(start - dt.timedelta(days=1)):
         if span_start <= start < span_end:
             return Window(start, min(start + policy.window, span_end))
+    return None
+
+
+def _part_of_day_window(
+    clean: str, *, policy: ServicePolicy, tz: ZoneInfo, now: dt.datetime
+) -> Window | None:
+    """The earliest window in the part of the day a customer named ("tomorrow morning",
+    "por la tarde", "demain matin"), or on the day alone ("tomorrow"): today's unless
+    "tomorrow" was said or today's has passed. None when no part or day is named, or when
+    the lines are closed all that part of the day (the hours are then said again)."""
+    for rx, first, last in _PARTS_OF_DAY:
+        found = rx.search(clean)
+        if found is not None:
+            rest = clean[: found.start()] + " " + clean[found.end() :]
+            break
+    else:
+        if not _TOMORROW.search(clean):
+            return None
+        rest, first, last = clean, 0, 24
+    tomorrow = bool(_TOMORROW.search(rest))
+    today = now.astimezone(tz).date()
+    for ahead in (1,) if tomorrow else (0, 1):
+        day = today + dt.timedelta(days=ahead)
+        earliest = max(dt.datetime.combine(day, dt.time(first), tzinfo=tz), now + policy.lead)
+        part_end = dt.datetime.combine(day, dt.time(0), tzinfo=tz) + dt.timedelta(hours=last)
+        for span_start, span_end in policy.hours.spans(earliest, days=1):
+            start = span_start
+            if start.minute % 15 or start.second or start.microsecond:  # a quarter past, half past…
+                start = start.replace(second=0, microsecond=0) + dt.timedelta(minutes=15 - start.minute % 15)
+            if start < min(span_end, part_end):
+                return Window(start, min(start + policy.window, span_end))
     return None
 
 

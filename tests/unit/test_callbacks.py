@@ -106,6 +106,51 @@ def test_choice_by_clock_time_inside_hours(policy: ServicePolicy, text: str, sta
     assert policy.hours.is_open(chosen.start) and chosen.end <= chosen.start + policy.window
 
 
+@pytest.mark.parametrize(
+    ("text", "now", "start"),
+    [
+        # Monday 10:20: today's morning is still open (lead time 30 minutes).
+        ("this morning", at(23, 10, 20), at(23, 11)),
+        ("tomorrow morning", at(23, 10, 20), at(24, 8)),
+        ("mañana por la mañana", at(23, 10, 20), at(24, 8)),
+        ("por la mañana", at(23, 10, 20), at(23, 11)),  # "in the morning", not "tomorrow"
+        ("demain matin", at(23, 10, 20), at(24, 8)),
+        ("in the afternoon", at(23, 10, 20), at(23, 12)),
+        ("por la tarde", at(23, 10, 20), at(23, 12)),
+        ("cet après-midi", at(23, 10, 20), at(23, 12)),
+        ("this evening", at(23, 10, 20), at(23, 17)),
+        ("tomorrow", at(23, 10, 20), at(24, 8)),
+        ("mañana", at(23, 10, 20), at(24, 8)),
+        # Monday 15:05: the morning has passed, so the next one.
+        ("in the morning", at(23, 15, 5), at(24, 8)),
+        ("this afternoon", at(23, 15, 5), at(23, 15, 45)),
+        # Friday: Saturday opens at 9.
+        ("tomorrow morning", at(27, 4, 40), at(28, 9)),
+        ("mañana por la mañana", at(27, 4, 40), at(28, 9)),
+    ],
+)
+def test_choice_by_part_of_the_day(
+    policy: ServicePolicy, text: str, now: dt.datetime, start: dt.datetime
+) -> None:
+    chosen = choose(policy, text, now)
+    assert chosen is not None and chosen.start == start, text
+    assert policy.hours.is_open(chosen.start) and chosen.end <= chosen.start + policy.window
+
+
+@pytest.mark.parametrize(
+    ("text", "now"),
+    [
+        ("tomorrow evening", at(27, 10)),  # Saturday closes at 5pm
+        ("tomorrow morning", at(28, 10)),  # closed on Sunday
+        ("demain", at(28, 10)),
+    ],
+)
+def test_a_part_of_the_day_when_the_lines_are_closed_is_refused(
+    policy: ServicePolicy, text: str, now: dt.datetime
+) -> None:
+    assert choose(policy, text, now) is None
+
+
 @pytest.mark.parametrize("text", ["at 7am", "at 11pm", "tomorrow at 6am", "25:00", "whenever", ""])
 def test_choice_outside_hours_or_too_soon_is_refused(policy: ServicePolicy, text: str) -> None:
     assert choose(policy, text, at(23, 10, 20)) is None
