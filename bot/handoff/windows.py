@@ -204,10 +204,25 @@ _ASAP_WORDS = re.compile(
 _TOMORROW = re.compile(r"\b(tomorrow|mañana|manana|demain)\b", re.IGNORECASE)
 # Parts of the day a customer may name instead of a time (local hours they cover). "por la
 # mañana" is "in the morning", not "tomorrow": it is matched, and taken out, first.
-_PARTS_OF_DAY = (
-    (re.compile(r"\b(?:this )?morning\b|\b(?:por|de|en) la (?:mañana|manana)\b|\b(?:ce )?matin(?:ée)?\b", re.I), 8, 12),
-    (re.compile(r"\b(?:this )?afternoon\b|\b(?:por|de|en) la tarde\b|\besta tarde\b|\baprès-midi\b|\bapres-midi\b|\baprem\b", re.I), 12, 17),
-    (re.compile(r"\b(?:this )?evening\b|\btonight\b|\b(?:por|de|en) la noche\b|\besta noche\b|\b(?:ce )?soir(?:ée)?\b", re.I), 17, 24),
+_PARTS_OF_DAY = tuple(
+    (re.compile("|".join(words), re.IGNORECASE), first, last)
+    for words, first, last in (
+        (
+            (r"\b(?:this )?morning\b", r"\b(?:por|de|en) la (?:mañana|manana)\b",
+             r"\b(?:ce )?matin(?:ée)?\b"),
+            8, 12,
+        ),
+        (
+            (r"\b(?:this )?afternoon\b", r"\b(?:por|de|en) la tarde\b", r"\besta tarde\b",
+             r"\baprès-midi\b", r"\bapres-midi\b", r"\baprem\b"),
+            12, 17,
+        ),
+        (
+            (r"\b(?:this )?evening\b", r"\btonight\b", r"\b(?:por|de|en) la noche\b", r"\besta noche\b",
+             r"\b(?:ce )?soir(?:ée)?\b"),
+            17, 24,
+        ),
+    )
 )  # fmt: skip
 _CLOCK = re.compile(r"\b(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|h\b)?", re.IGNORECASE)
 _INDEX = re.compile(r"^\s*(?:option\s*|opción\s*|opcion\s*)?(\d)\s*[.)]?\s*$", re.IGNORECASE)
@@ -272,15 +287,15 @@ def _part_of_day_window(
     "por la tarde", "demain matin"), or on the day alone ("tomorrow"): today's unless
     "tomorrow" was said or today's has passed. None when no part or day is named, or when
     the lines are closed all that part of the day (the hours are then said again)."""
-    for rx, first, last in _PARTS_OF_DAY:
+    rest, first, last = clean, 0, 24
+    for rx, part_first, part_last in _PARTS_OF_DAY:
         found = rx.search(clean)
         if found is not None:
             rest = clean[: found.start()] + " " + clean[found.end() :]
+            first, last = part_first, part_last
             break
-    else:
-        if not _TOMORROW.search(clean):
-            return None
-        rest, first, last = clean, 0, 24
+    if (first, last) == (0, 24) and not _TOMORROW.search(clean):
+        return None
     tomorrow = bool(_TOMORROW.search(rest))
     today = now.astimezone(tz).date()
     for ahead in (1,) if tomorrow else (0, 1):
