@@ -16,7 +16,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.masking import mask
-from bot.core.phones import PhoneNumber, known_number, sender_number
+from bot.core.phones import (
+    PhoneNumber,
+    known_number,
+    mentions_number,
+    parse_callback_number,
+    region_for_timezone,
+    sender_number,
+)
 from bot.handoff.routing import ROUTE_SLOT, Route
 from bot.handoff.turn import CALLBACK_FORM as CALLBACK_FORM  # the actions' name for it
 from bot.handoff.turn import PROFILE_SLOT as PROFILE_SLOT
@@ -86,6 +93,20 @@ def known_callback_number(services: Services, tracker: Tracker) -> PhoneNumber |
     """The number the customer texts from (SMS/WhatsApp), else the one on their profile."""
     return known_number(
         metadata(tracker), tracker.get_slot("customer_phone"), region=services.policy.default_region
+    )
+
+
+def number_in_message(services: Services, tracker: Tracker) -> PhoneNumber | None:
+    """A number the bank can ring in the latest message, read as the callback form reads
+    an answer to its number question."""
+    text = tracker.latest_message.get("text")
+    if not isinstance(text, str) or not mentions_number(text):
+        return None
+    return parse_callback_number(
+        text,
+        known=known_callback_number(services, tracker),
+        default_region=services.policy.default_region,
+        home_region=region_for_timezone(profile(tracker).timezone),
     )
 
 

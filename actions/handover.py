@@ -37,6 +37,15 @@ async def hand_over(
         SlotSet("handoff_route", decided.contact),
         SlotSet("handoff_reason", decided.reason),
     ]
+    if decided.contact == "callback":
+        # A number given with the request ("call me on 07911 123456", or as the answer to
+        # the offer) is not asked for again; the form validates it like an answer.
+        number = common.number_in_message(services, tracker)
+        if number is not None:
+            events += [
+                SlotSet("callback_number", number.e164),
+                SlotSet("callback_number_display", number.display),
+            ]
     if decided.contact == "live_chat":
         events += await start_live_chat(dispatcher, tracker, services, decided.reason)
     return events

@@ -4,6 +4,7 @@ which numbers the bank may ring back (``phonenumbers``)."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -30,6 +31,25 @@ NOT_CALLABLE = frozenset(
         phonenumbers.PhoneNumberType.VOICEMAIL,
     }
 )
+
+
+# A run of digits as long as a phone number, as people type one (spaces, dots, dashes,
+# brackets, a leading + or 00).
+_NUMBER_LIKE = re.compile(r"(?<![\w+])\+?(?:\d[\s.()-]*){9,15}(?!\w)")
+
+
+def mentions_number(text: Any) -> bool:
+    """Whether ``text`` holds something typed like a phone number (no validation: that is
+    ``parse_callback_number``'s)."""
+    return isinstance(text, str) and _NUMBER_LIKE.search(text) is not None
+
+
+def only_a_number(text: Any, *, other_words: int = 4) -> bool:
+    """Whether ``text`` gives something typed like a phone number and at most
+    ``other_words`` words besides ("07911 123456", "my number is +44 7911 123456")."""
+    if not isinstance(text, str) or not mentions_number(text):
+        return False
+    return len(re.findall(r"[^\W\d_]+", _NUMBER_LIKE.sub(" ", text))) <= other_words
 
 
 def parse_phone(text: str, *, region: str, for_callback: bool = False) -> PhoneNumber | None:

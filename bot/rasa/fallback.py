@@ -21,6 +21,12 @@ intents are grouped in families of close answers (``data/intent_families.yml``):
 The intent predicted is still the top one; the ranking is unchanged. Intents outside the
 file are each a family of their own, so the conversational intents behave as with Rasa's
 classifier.
+
+A message that gives a phone number and little else ("+44 7911 123456", "my number is
+07911 123456") is not a banking question whatever the classifier ranks first (digits read
+as amounts make it "wrong amount of cash received"): it is "not understood" unless its top
+intent is a conversational one (yes, no, a request for a call or a person). What a number
+answers — a callback offer, the callback form's question — is the dialogue's to decide.
 """
 
 from __future__ import annotations
@@ -34,12 +40,21 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.core.phones import only_a_number
 from bot.core.settings import PROJECT_ROOT
 
 DEFAULT_FAMILIES_FILE = PROJECT_ROOT / "data" / "intent_families.yml"
+# Intents a message that is mostly a phone number keeps ("yes, on 07911 123456").
+KEPT_WITH_A_NUMBER = frozenset({"affirm", "deny", "request_phone_call", "request_human", "thank", "goodbye"})
 
 
 class FamiliesError(ValueError):
@@ -91,6 +106,12 @@ class FamilyFallbackClassifier(FallbackClassifier):
         if not path.is_absolute():
             path = PROJECT_ROOT / path
         return cls(config, load_families(path))
+
+    def _should_fallback(self, message: Message) -> bool:
+        top = (message.data.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if top not in KEPT_WITH_A_NUMBER and only_a_number(message.get(TEXT)):
+            return True
+        return bool(super()._should_fallback(message))
 
     def _family(self, intent: Any) -> str:
         name = str(intent)

@@ -155,6 +155,48 @@ async def test_yes_to_the_callback_offer_books_it_with_the_offers_reason(
     assert slot_events(out)["handoff_reason"].startswith("accepted the callback offer (phone_first")
 
 
+async def test_a_number_in_answer_to_the_callback_offer_books_it_and_is_not_asked_again(
+    services: Services, extractor: CueExtractor, assess: Assess
+) -> None:
+    events = [
+        user_event(extractor, "I'm not good with computers, how do I change my PIN", "change_pin"),
+        user_event(extractor, "07911 123456", "nlu_fallback"),
+    ]
+    t = assess(make_tracker(events, {"callback_offer_pending": True, "callback_offered": True}))
+    assert t.get_slot("route")["next"] == "callback"
+    messages, out = await run_action(ActionRephrase(), t)
+    assert messages == [], "no 'say it another way' to a number given to the offer"
+    slots = slot_events(out)
+    assert (slots["handoff_route"], slots["callback_number"]) == ("callback", "+447911123456")
+    assert any(e.get("event") == "followup" and e.get("name") == "callback_form" for e in out)
+
+
+async def test_a_number_without_a_pending_offer_is_no_request(
+    extractor: CueExtractor, assess: Assess
+) -> None:
+    t = assess(make_tracker([user_event(extractor, "07911 123456", "nlu_fallback")]))
+    assert t.get_slot("route")["next"] != "callback"
+    offered = [user_event(extractor, "no thanks, 07911 123456 is my old number", "deny")]
+    t = assess(make_tracker(offered, {"callback_offer_pending": True, "callback_offered": True}))
+    assert t.get_slot("route")["next"] not in ("callback", "live_chat")
+
+
+async def test_a_number_given_with_the_request_is_not_asked_again(
+    services: Services, extractor: CueExtractor, assess: Assess
+) -> None:
+    events = [user_event(extractor, "please call me back on +44 7911 123456", "request_phone_call")]
+    t = assess(make_tracker(events))
+    _, out = await run_action(ActionHandOver(services), t)
+    assert slot_events(out)["callback_number"] == "+447911123456"
+    t = assess(
+        make_tracker(
+            [user_event(extractor, "call me, my card number is 4539 1488 0343 6467", "request_phone_call")]
+        )
+    )
+    _, out = await run_action(ActionHandOver(services), t)
+    assert "callback_number" not in slot_events(out), "a card number is no phone number"
+
+
 async def test_a_handover_without_a_request_goes_to_a_person_in_the_chat(
     services: Services, extractor: CueExtractor
 ) -> None:

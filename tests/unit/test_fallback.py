@@ -14,11 +14,11 @@ from bot.rasa.fallback import FamiliesError, FamilyFallbackClassifier, load_fami
 FAMILIES = load_families(PROJECT_ROOT / "data" / "intent_families.yml")
 
 
-def classify(*ranking: tuple[str, float]) -> str:
+def classify(*ranking: tuple[str, float], text: str = "x") -> str:
     config = {**FamilyFallbackClassifier.get_default_config(), "threshold": 0.3, "ambiguity_threshold": 0.05}
     message = Message(
         data={
-            "text": "x",
+            "text": text,
             "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
             "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
         }
@@ -42,6 +42,27 @@ def test_the_family_confidence_counts_against_the_threshold() -> None:
         "but for the closings: 'thanks, that's all' is both"
     )
     assert classify(("change_pin", 0.9), ("pin_blocked", 0.05)) == "change_pin"
+
+
+@pytest.mark.parametrize(
+    "text", ["+44 7911 123456", "my number is 07911 123456", "sí, al 612 345 678", "06 12 34 56 78 svp"]
+)
+def test_a_phone_number_alone_is_no_banking_question(text: str) -> None:
+    # Digits read as an amount: the classifier ranks "wrong amount of cash" first.
+    assert classify(
+        ("wrong_amount_of_cash_received", 0.58), ("extra_charge_on_statement", 0.1), text=text
+    ) == ("nlu_fallback")
+    assert classify(("affirm", 0.6), ("deny", 0.1), text=f"yes, {text}") == "affirm"
+    assert classify(("request_phone_call", 0.7), text=f"call me {text}") == "request_phone_call"
+
+
+def test_a_question_with_a_number_in_it_is_still_a_question() -> None:
+    text = "I sent 100 pounds to 07911 123456 from my account and it never arrived"
+    assert (
+        classify(("transfer_not_received_by_recipient", 0.7), text=text)
+        == "transfer_not_received_by_recipient"
+    )
+    assert classify(("change_pin", 0.9), text="how do I change my PIN") == "change_pin"
 
 
 def test_every_banking_intent_is_in_one_family(domain_data: dict) -> None:  # type: ignore[type-arg]
