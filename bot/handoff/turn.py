@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.channels import message_channel
-from bot.core.phones import mentions_number
+from bot.core.phones import only_a_number
 from bot.handoff.asks import ALSO_REQUESTED_KEY, requested_in
 from bot.handoff.routing import ROUTE_SLOT, Request, Route, Situation, route
 from bot.persona.assessment import DETAIL_SLOTS, SLOT_NAMES, Assessment, Conversation, PersonaEngine
@@ -97,8 +97,9 @@ def request(facts: TurnFacts) -> Request:
         return REQUEST_INTENTS[name]
     if name in OFFER_ANSWERS and facts.slot("callback_offer_pending"):
         return OFFER_ANSWERS[name]
-    if facts.slot("callback_offer_pending") and name != "deny" and mentions_number(facts.latest.get("text")):
-        # The answer to "would you like a call?" is the number to call.
+    if facts.slot("callback_offer_pending") and name != "deny" and only_a_number(facts.latest.get("text")):
+        # The answer to "would you like a call?" is the number to call (a question that
+        # mentions a number is a question).
         return Request.accept_callback
     if name == NOT_UNDERSTOOD and not facts.active_loop:
         # The classifier could not place it, but its words ask for a call or a person.

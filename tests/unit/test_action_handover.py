@@ -176,9 +176,16 @@ async def test_a_number_without_a_pending_offer_is_no_request(
 ) -> None:
     t = assess(make_tracker([user_event(extractor, "07911 123456", "nlu_fallback")]))
     assert t.get_slot("route")["next"] != "callback"
-    offered = [user_event(extractor, "no thanks, 07911 123456 is my old number", "deny")]
-    t = assess(make_tracker(offered, {"callback_offer_pending": True, "callback_offered": True}))
-    assert t.get_slot("route")["next"] not in ("callback", "live_chat")
+    pending = {"callback_offer_pending": True, "callback_offered": True}
+    for said, intent in [
+        ("no thanks, 07911 123456 is my old number", "deny"),
+        (
+            "I sent 50 pounds to 07911 123456 last night and it has not arrived",
+            "transfer_not_received_by_recipient",
+        ),
+    ]:
+        t = assess(make_tracker([user_event(extractor, said, intent)], pending))
+        assert t.get_slot("route")["next"] not in ("callback", "live_chat"), said
 
 
 async def test_a_number_given_with_the_request_is_not_asked_again(
