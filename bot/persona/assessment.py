@@ -35,12 +35,18 @@ SLOT_NAMES = (
     "offer_phone",
     "offer_phone_reason",
 )
-# Why the persona: what staff read on a handoff. They change with nearly every message
-# (the confidence moves, evidence accumulates) and nothing else reads them, so they are
-# stored only when the conversation is handed over (``bot.handoff.turn``): a slot event
-# fewer or more on every other turn, each one stored, re-read and sent to the action
-# server with the conversation from then on.
-DETAIL_SLOTS = ("persona_confidence", "persona_runner_up", "persona_evidence")
+# Why the persona, and the phone offer on its own: what staff read on a handoff. The
+# confidence and evidence change with nearly every message, and the phone offer (with its
+# reason) is also in the ``route`` slot, where the assistant reads it; so they are stored
+# only when the conversation is handed over (``bot.handoff.turn``): each slot event is
+# stored, re-read and sent to the action server with the conversation from then on.
+DETAIL_SLOTS = (
+    "persona_confidence",
+    "persona_runner_up",
+    "persona_evidence",
+    "offer_phone",
+    "offer_phone_reason",
+)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def test_channel_averse_french_customer_gets_the_phone_first(stack: Stack, rende
     stack.rest(sender, "Bonjour, je ne suis pas à l'aise avec ce chat ni avec les ordinateurs.")
     replies = said(stack.rest(sender, "Comment est-ce que je change mon code PIN, s'il vous plaît ?"))
     slots = stack.tracker(sender)["slots"]
-    assert (slots["persona"], slots["language"], slots["offer_phone"]) == ("phone_first", "fr", True)
+    assert (slots["persona"], slots["language"], slots["route"]["offer_phone"]) == ("phone_first", "fr", True)
     assert renderer.bank.phone_main in replies.split("\n\n")[0]
     answer = expected(
         stack, renderer, "utter_change_pin", persona="phone_first", language="fr", phone_line=True

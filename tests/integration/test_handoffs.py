@@ -50,7 +50,11 @@ def test_phone_first_customer_is_offered_a_callback_and_books_it(stack: Stack, l
     sender = f"pf-{language}-{uuid.uuid4()}"
     say(stack, sender, lines["first"])
     slots = stack.tracker(sender)["slots"]
-    assert (slots["persona"], slots["language"], slots["offer_phone"]) == ("phone_first", language, True)
+    assert (slots["persona"], slots["language"], slots["route"]["offer_phone"]) == (
+        "phone_first",
+        language,
+        True,
+    )
     assert sent_responses(stack, sender)[-1] == "utter_offer_callback", sent_responses(stack, sender)
 
     say(stack, sender, lines["yes"])
@@ -93,7 +97,7 @@ def test_quick_mobile_customer_gets_live_chat_never_the_phone_and_staff_resume_t
     assert sent[-1] in ("utter_live_chat_handoff", "utter_live_chat_closed"), sent
     assert "utter_offer_callback" not in sent and "utter_ask_callback_number" not in sent
     slots = stack.tracker(sender)["slots"]
-    assert slots["persona"] == "quick_mobile" and slots["offer_phone"] is False
+    assert slots["persona"] == "quick_mobile" and slots["route"]["offer_phone"] is False
 
     [row] = handoffs(stack, sender)
     assert row.kind.value == "live_chat" and row.callback_number is None
@@ -142,7 +146,7 @@ def test_customer_can_cancel_the_callback_form(stack: Stack) -> None:
     say(stack, sender, "my new card still hasn't arrived")
     after = sent_responses(stack, sender)[before:]
     assert "utter_card_arrival" in after and "utter_offer_callback" not in after, "no is no"
-    assert stack.tracker(sender)["slots"]["offer_phone"] is False
+    assert stack.tracker(sender)["slots"]["route"]["offer_phone"] is False
 
 
 def test_a_question_on_the_way_through_the_callback_form_is_answered_without_a_second_offer(
@@ -159,7 +163,7 @@ def test_a_question_on_the_way_through_the_callback_form_is_answered_without_a_s
     assert "utter_change_pin" in detour, detour
     assert "utter_offer_callback" not in detour and "utter_anything_else" not in detour, detour
     assert detour[-1] == "utter_ask_callback_consent", "back to the form's question"
-    assert stack.tracker(sender)["slots"]["offer_phone"] is False
+    assert stack.tracker(sender)["slots"]["route"]["offer_phone"] is False
     say(stack, sender, "yes")
     assert "utter_callback_booked" in sent_responses(stack, sender)[-2:]
     [row] = handoffs(stack, sender)

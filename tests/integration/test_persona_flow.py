@@ -36,7 +36,10 @@ def test_channel_averse_spanish_customer(stack: Stack) -> None:
     # Asking to be called goes straight to the callback form; from then on the phone is
     # not offered again (the decision says why).
     assert tracker["active_loop"]["name"] == "callback_form"
-    assert (s["offer_phone"], s["offer_phone_reason"]) == (False, "a callback is being arranged")
+    assert (s["route"]["offer_phone"], s["route"]["offer_phone_reason"]) == (
+        False,
+        "a callback is being arranged",
+    )
 
 
 def test_channel_from_rest_metadata_and_casual_style(stack: Stack) -> None:
@@ -45,10 +48,11 @@ def test_channel_from_rest_metadata_and_casual_style(stack: Stack) -> None:
     stack.rest(sender, "can u check my card pls, thx 🙏", metadata={"channel": "telegram"})
     s = slots(stack, sender)
     assert s["persona"] == "quick_mobile"
-    assert s["offer_phone"] is False
+    assert s["route"]["offer_phone"] is False
     # Why the persona is stored for staff when the conversation is handed over, not on
     # every message.
     assert (s["persona_confidence"], s["persona_evidence"]) == (None, None)
+    assert (s["offer_phone"], s["offer_phone_reason"]) == (None, None), "the route holds the phone offer"
 
 
 def test_profile_set_by_staff_tooling_is_used(stack: Stack) -> None:
@@ -70,5 +74,5 @@ def test_profile_set_by_staff_tooling_is_used(stack: Stack) -> None:
     stack.rest(sender, "I have a question about a payment on my statement.")
     s = slots(stack, sender)
     assert s["persona"] == "phone_first"
-    assert s["offer_phone"] is False, "never offer the phone with a hearing need"
-    assert "hearing" in str(s["offer_phone_reason"])
+    assert s["route"]["offer_phone"] is False, "never offer the phone with a hearing need"
+    assert "hearing" in str(s["route"]["offer_phone_reason"])

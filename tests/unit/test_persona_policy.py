@@ -95,7 +95,7 @@ def test_sets_persona_language_phone_offer_and_route(
     assert set(slots) == set(OWNED_SLOTS) - set(DETAIL_SLOTS), "why the persona: only on a handover"
     assert slots["persona"] == "phone_first"
     assert slots["language"] == "fr"
-    assert slots["offer_phone"] is True
+    assert slots["route"]["offer_phone"] is True
     assert slots["route"]["next"] == "offer_callback", "after the answer, a callback is offered"
     assert slots["route"]["phone_line"] is True, "answers carry the phone line first"
 
@@ -114,6 +114,11 @@ def test_why_the_persona_is_stored_when_the_conversation_is_handed_over(
     assert 0 < slots["persona_confidence"] <= 1
     assert slots["persona_runner_up"]
     assert any("phone request" in e for e in slots["persona_evidence"])
+    # The phone offer, as a slot of its own for staff (the route holds it every turn).
+    assert (slots["offer_phone"], slots["offer_phone_reason"]) == (
+        slots["route"]["offer_phone"],
+        slots["route"]["offer_phone_reason"],
+    )
 
 
 def test_the_route_is_stored_where_the_actions_read_it(
@@ -139,8 +144,8 @@ def test_the_profile_slot_is_used(
     slots = predict(
         policy_under_test, tracker(rasa_domain, events, {"customer_profile": profile}), rasa_domain
     )
-    assert slots["offer_phone"] is False
-    assert "hearing" in slots["offer_phone_reason"]
+    assert slots["route"]["offer_phone"] is False
+    assert "hearing" in slots["route"]["offer_phone_reason"]
 
 
 def test_a_message_sent_while_the_callback_form_asks_holds_the_offer_back_and_is_not_counted(
@@ -160,7 +165,10 @@ def test_a_message_sent_while_the_callback_form_asks_holds_the_offer_back_and_is
     assert len(convo.messages) == 1 and convo.failures == 0, "a form answer is not a message nor a failure"
     slots = predict(policy_under_test, t, rasa_domain)
     assert slots["persona"] == "phone_first", "the persona is still inferred"
-    assert (slots["offer_phone"], slots["offer_phone_reason"]) == (False, "a callback is being arranged")
+    assert (slots["route"]["offer_phone"], slots["route"]["offer_phone_reason"]) == (
+        False,
+        "a callback is being arranged",
+    )
     after = [*in_form, ActionExecuted("callback_form"), ActiveLoop(None), ActionExecuted("action_listen")]
     assert (
         len(turn_facts(tracker(rasa_domain, [*after, user(extractor, "thanks")])).conversation.messages) == 2
@@ -173,7 +181,7 @@ def test_no_phone_offer_once_handed_over(
     events = [user(extractor, PHONE_FIRST)]
     t = tracker(rasa_domain, events, {"handoff_reference": "CB-7KM3QZ"})
     slots = predict(policy_under_test, t, rasa_domain)
-    assert (slots["offer_phone"], slots["offer_phone_reason"]) == (
+    assert (slots["route"]["offer_phone"], slots["route"]["offer_phone_reason"]) == (
         False,
         "already handed over to the team (CB-7KM3QZ)",
     )
@@ -189,13 +197,14 @@ def test_no_phone_offer_after_the_customer_said_no_to_a_callback_in_this_session
         user(extractor, "and how do I change my PIN", "change_pin"),
     ]
     slots = predict(policy_under_test, tracker(rasa_domain, said_no), rasa_domain)
-    assert (slots["offer_phone"], slots["offer_phone_reason"]) == (
+    assert (slots["route"]["offer_phone"], slots["route"]["offer_phone_reason"]) == (
         False,
         "the customer said no to a callback in this conversation",
     )
     new_session = [*said_no, *answered("utter_change_pin"), SessionStarted(), user(extractor, PHONE_FIRST)]
     assert (
-        predict(policy_under_test, tracker(rasa_domain, new_session), rasa_domain)["offer_phone"] is True
+        predict(policy_under_test, tracker(rasa_domain, new_session), rasa_domain)["route"]["offer_phone"]
+        is True
     ), "a new session starts afresh"
 
 
@@ -258,7 +267,7 @@ def test_a_form_starting_reads_the_slots_again_as_rasa_did(
 ) -> None:
     asked = [user(extractor, PHONE_FIRST, "request_phone_call")]
     first = predict(policy_under_test, tracker(rasa_domain, asked), rasa_domain)
-    assert (first["offer_phone"], first["route"]["next"]) == (True, "callback")
+    assert (first["route"]["offer_phone"], first["route"]["next"]) == (True, "callback")
     handed_over = [*asked, *(SlotSet(k, v) for k, v in first.items()), ActionExecuted("action_hand_over")]
     started = [
         *handed_over,
@@ -268,7 +277,10 @@ def test_a_form_starting_reads_the_slots_again_as_rasa_did(
         BotUttered("What number?"),
     ]
     again = predict(policy_under_test, tracker(rasa_domain, started), rasa_domain)
-    assert (again["offer_phone"], again["offer_phone_reason"]) == (False, "a callback is being arranged")
+    assert (again["route"]["offer_phone"], again["route"]["offer_phone_reason"]) == (
+        False,
+        "a callback is being arranged",
+    )
     listening = [*started, *(SlotSet(k, v) for k, v in again.items()), ActionExecuted("action_listen")]
     assert predict(policy_under_test, tracker(rasa_domain, listening), rasa_domain) == {}
     # A form put back by another action is not a start: Rasa extracted nothing then.
