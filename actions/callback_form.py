@@ -5,7 +5,9 @@
 ``bot.handoff.windows``); ``action_book_callback`` writes the handoff. After
 ``service.callback_attempts`` unusable answers to one question the form stops and the
 customer is passed to a person in the chat instead; so are customers who ask for a person
-in the middle of the form, or say they do not know their number.
+in the middle of the form, or say they do not know their number. A banking question asked
+instead of an answer is answered, and the form's question comes again (it is not counted as
+an unusable answer).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import common
 from actions.live_chat import start_live_chat
+from bot.core.intents import answer_response, banking_intents
 from bot.core.phones import customer_region, example_numbers, parse_callback_number, region_for_timezone
 from bot.handoff.asks import says_dont_know
 from bot.handoff.request import request_from_conversation
@@ -36,6 +39,9 @@ from bot.handoff.windows import (
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
+# How sure the classifier must be that a message the form cannot use is a banking question
+# before it is answered as one ("as soon as you can" is a time, not "transfer timing").
+QUESTION_CONFIDENCE = 0.5
 
 
 class ActionAskCallbackNumber(common.UsesServices, Action):
@@ -128,6 +134,22 @@ class ValidateCallbackForm(common.UsesServices, FormValidationAction):
         logger.info("callback.form_left sender=%s slot=%s why=%s", tracker.sender_id, slot, why.value)
         return {slot: None, common.FORM_EXIT_SLOT: why.value}
 
+    @staticmethod
+    def _question(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> dict[str, Any] | None:
+        """A banking question asked instead of an answer ("what's my balance?" when asked for
+        the number): answered, and the form asks its question again; None when the message
+        is no banking question."""
+        name = common.intent(tracker)
+        found = (tracker.latest_message or {}).get("intent") or {}
+        confidence = found.get("confidence") if isinstance(found, dict) else None
+        if name not in banking_intents() or not isinstance(confidence, (int, float)):
+            return None
+        if confidence < QUESTION_CONFIDENCE:
+            return None
+        logger.info("callback.question_answered sender=%s slot=%s intent=%s", tracker.sender_id, slot, name)
+        dispatcher.utter_message(response=answer_response(name))
+        return {slot: None}
+
     def _refuse(
         self,
         dispatcher: CollectingDispatcher,
@@ -163,7 +185,7 @@ class ValidateCallbackForm(common.UsesServices, FormValidationAction):
                 home_region=region_for_timezone(timezone),
             )
         if number is None:
-            return self._refuse(
+            return self._question(dispatcher, tracker, "callback_number") or self._refuse(
                 dispatcher,
                 tracker,
                 "callback_number",
@@ -196,7 +218,9 @@ class ValidateCallbackForm(common.UsesServices, FormValidationAction):
             now=now,
         )
         if chosen is None:
-            return self._refuse(dispatcher, tracker, "callback_window", "utter_callback_window_invalid")
+            return self._question(dispatcher, tracker, "callback_window") or self._refuse(
+                dispatcher, tracker, "callback_window", "utter_callback_window_invalid"
+            )
         label = next(
             (o.label for o in options if o.window == chosen),
             window_label(chosen, tz=tz, language=tracker.get_slot("language"), now=now),

@@ -34,7 +34,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -49,36 +48,14 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.core.intents import DEFAULT_FAMILIES_FILE as DEFAULT_FAMILIES_FILE
+from bot.core.intents import FamiliesError as FamiliesError
+from bot.core.intents import load_families
 from bot.core.phones import only_a_number
 from bot.core.settings import PROJECT_ROOT
 
-DEFAULT_FAMILIES_FILE = PROJECT_ROOT / "data" / "intent_families.yml"
 # Intents a message that is mostly a phone number keeps ("yes, on 07911 123456").
 KEPT_WITH_A_NUMBER = frozenset({"affirm", "deny", "request_phone_call", "request_human", "thank", "goodbye"})
-
-
-class FamiliesError(ValueError):
-    """The families file is malformed (the message names the file and the entry)."""
-
-
-def load_families(path: Path) -> dict[str, str]:
-    """intent -> family name, from ``path`` (``families: {name: [intent, …]}``)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise FamiliesError(f"{path}: {exc}") from exc
-    families = data.get("families") if isinstance(data, dict) else None
-    if not isinstance(families, dict):
-        raise FamiliesError(f"{path}: expected 'families:' mapping family names to lists of intents")
-    member_of: dict[str, str] = {}
-    for family, intents in families.items():
-        if not isinstance(intents, list) or not all(isinstance(i, str) for i in intents):
-            raise FamiliesError(f"{path}: families.{family}: expected a list of intent names")
-        for intent in intents:
-            if intent in member_of:
-                raise FamiliesError(f"{path}: {intent!r} is in both {member_of[intent]!r} and {family!r}")
-            member_of[intent] = str(family)
-    return member_of
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -54,6 +54,34 @@ async def test_a_number_from_the_profile_is_shown_masked(services: Services, ext
     assert shown.endswith("456") and "7911" not in shown and "123" not in shown
 
 
+async def test_a_banking_question_instead_of_an_answer_is_answered_and_asked_again(
+    services: Services, extractor: CueExtractor
+) -> None:
+    form = ValidateCallbackForm(services)
+    dispatcher = CollectingDispatcher()
+    text = "Quería consultar el saldo de mi cuenta de ahorro, ¿tarda mucho en actualizarse?"
+    question = make_tracker([user_event(extractor, text, "balance_not_updated_after_bank_transfer")])
+    assert await form.validate_callback_number(text, dispatcher, question, FORM_DOMAIN) == {
+        "callback_number": None
+    }
+    assert [m["response"] for m in dispatcher.messages] == ["utter_balance_not_updated_after_bank_transfer"]
+    # Not counted as an unusable answer, and the same while the form asks for a time.
+    dispatcher = CollectingDispatcher()
+    later = make_tracker([user_event(extractor, "how do I change my PIN?", "change_pin")])
+    assert await form.validate_callback_window("how do I change my PIN?", dispatcher, later, FORM_DOMAIN) == {
+        "callback_window": None
+    }
+    assert [m["response"] for m in dispatcher.messages] == ["utter_change_pin"]
+    # Thanks, or a question the classifier is unsure of, is an answer the form cannot use.
+    for text, intent, confidence in (("thanks", "thank", 0.9), ("asap please", "transfer_timing", 0.4)):
+        dispatcher = CollectingDispatcher()
+        event = user_event(extractor, text, intent)
+        event["parse_data"]["intent"]["confidence"] = confidence
+        refused = await form.validate_callback_window(text, dispatcher, make_tracker([event]), FORM_DOMAIN)
+        assert refused == {"callback_window": None, "callback_invalid_answers": 1}, text
+        assert [m["response"] for m in dispatcher.messages] == ["utter_callback_window_invalid"]
+
+
 async def test_number_validation(services: Services, extractor: CueExtractor) -> None:
     form = ValidateCallbackForm(services)
     dispatcher = CollectingDispatcher()
