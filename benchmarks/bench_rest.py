@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -239,10 +240,16 @@ def same_work_questions(stacks: dict[str, Stack]) -> list[str]:
 
 
 def throughput(
-    stack: Stack, *, turns: int, concurrency: int, conversations: list[list[str]] | None = None
+    stack: Stack,
+    *,
+    turns: int,
+    concurrency: int,
+    conversations: list[list[str]] | None = None,
+    errors: list[str] | None = None,
 ) -> float:
     """Turns a second with ``concurrency`` conversations at a time: the first three turns of
-    the scripts, or ``conversations``."""
+    the scripts, or ``conversations``. A refused request is no turn; what the server said is
+    added to ``errors`` (printed with the round)."""
     convs = conversations or [conv[:3] for conv in scripts()]
     counter = iter(range(10**9))
     lock = threading.Lock()
@@ -258,7 +265,12 @@ def throughput(
                 sent_so_far[0] += len(conv)
             sender = f"tp-{uuid.uuid4()}"
             for text in conv:
-                stack.rest(sender, text)
+                try:
+                    stack.rest(sender, text)
+                except urllib.error.HTTPError as exc:
+                    if errors is not None:
+                        errors.append(f"{exc.code} {exc.read()[:200]!r} for {text[:60]!r}")
+                    continue
                 sent += 1
 
     sent_so_far = [0]
@@ -283,12 +295,15 @@ def measure_round(
     (the scripts, then single questions that make both stacks do the same work)."""
     latencies, same = latency_pass(stacks, order, turns=turns)
     rates: dict[str, dict[str, float]] = {name: {} for name in order}
+    errors: dict[str, list[str]] = {name: [] for name in order}
     for name in order:
-        rates[name]["all"] = throughput(stacks[name], turns=turns, concurrency=concurrency)
+        rates[name]["all"] = throughput(
+            stacks[name], turns=turns, concurrency=concurrency, errors=errors[name]
+        )
     same_convs = [[text] for text in same_texts]
     for name in order:
         rates[name]["same"] = throughput(
-            stacks[name], turns=turns, concurrency=concurrency, conversations=same_convs
+            stacks[name], turns=turns, concurrency=concurrency, conversations=same_convs, errors=errors[name]
         )
     found: dict[str, Any] = {"order": order}
     for name in order:
@@ -304,6 +319,7 @@ def measure_round(
                 "throughput_turns_per_s": round(rates[name]["same"], 2),
             },
             "concurrency": concurrency,
+            "refused": errors[name],
         }
     return found
 
@@ -405,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{v['throughput_turns_per_s']:>10}{w['turns']:>8}{w['p50_ms']:>10}{w['p95_ms']:>10}"
                 f"{w['throughput_turns_per_s']:>10}"
             )
+        for name in found["order"]:
+            for refused in found[name]["refused"]:
+                print(f"{i:<7}{name:<12}refused: {refused}")
         q, m = found["ratio"], found["same_work_ratio"]
         print(f"{i:<7}{'on/off':<12}{'':>7}{'x' + str(q['p50']):>10}{'x' + str(q['p95']):>10}{'':>10}"
               f"{'x' + str(q['throughput']):>10}{'':>8}{'x' + str(m['p50']):>10}{'x' + str(m['p95']):>10}"
