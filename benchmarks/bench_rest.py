@@ -11,8 +11,12 @@ stacks run side by side on free loopback ports, replaying customer wording from
 tests/data/personas_dev.yml. The machine is shared, so load drifts over minutes; each round
 therefore runs every conversation on both stacks one right after the other (which goes
 first alternates), then throughput on each (on then off, off then on, … alternating by
-round). Each round gives p50/p95 turn latency, throughput and the on/off ratios; the
-verdict is on the median ratio over the rounds.
+round). Each round gives p50/p95 turn latency, throughput and the on/off ratios, for every
+turn and for the turns where both stacks ran the same actions (read from the trackers
+after each conversation; where the plugin books a callback or hands over, the stacks do
+different work, which is the product and not the plugin's cost), with a second throughput
+on single questions that make both stacks do the same work. The verdict on the plugin's
+cost is on the median same-work ratios over the rounds; every-turn ratios are printed too.
 
 Then long conversations (10 of 60 customer turns each, plain banking questions that hand
 nothing over) advance on both stacks together: the latency of the last five turns against
