@@ -8,6 +8,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.core.intents import answer_response, banking_intents
 from bot.core.settings import PROJECT_ROOT
 from bot.rasa.fallback import FamiliesError, FamilyFallbackClassifier, load_families
 
@@ -82,3 +83,15 @@ def test_a_malformed_families_file_is_refused_with_its_name(tmp_path: Path) -> N
     bad.write_text("families: [x]")
     with pytest.raises(FamiliesError, match="mapping"):
         load_families(bad)
+
+
+def test_the_banking_intents_are_the_questions_the_rules_answer() -> None:
+    """``bot.core.intents.banking_intents`` (answered in the middle of the callback form)
+    are exactly the intents ``data/rules/banking.yml`` answers, with the same responses."""
+    rules = yaml.safe_load((PROJECT_ROOT / "data/rules/banking.yml").read_text(encoding="utf-8"))["rules"]
+    answered = {}
+    for rule in rules:
+        steps = rule["steps"]
+        answered[steps[0]["intent"]] = steps[1]["action"]
+    assert set(answered) == banking_intents()
+    assert all(answer_response(intent) == action for intent, action in answered.items())
