@@ -140,11 +140,7 @@ class ValidateCallbackForm(common.UsesServices, FormValidationAction):
         the number): answered, and the form asks its question again; None when the message
         is no banking question."""
         name = common.intent(tracker)
-        found = (tracker.latest_message or {}).get("intent") or {}
-        confidence = found.get("confidence") if isinstance(found, dict) else None
-        if name not in banking_intents() or not isinstance(confidence, (int, float)):
-            return None
-        if confidence < QUESTION_CONFIDENCE:
+        if name not in banking_intents() or common.intent_confidence(tracker) < QUESTION_CONFIDENCE:
             return None
         logger.info("callback.question_answered sender=%s slot=%s intent=%s", tracker.sender_id, slot, name)
         dispatcher.utter_message(response=answer_response(name))

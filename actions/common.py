@@ -61,6 +61,13 @@ def intent(tracker: Tracker) -> str | None:
     return intent_of(tracker.latest_message)
 
 
+def intent_confidence(tracker: Tracker) -> float:
+    """How sure the classifier was of the latest message's intent (0 when unknown)."""
+    found = (tracker.latest_message or {}).get("intent")
+    confidence = found.get("confidence") if isinstance(found, dict) else None
+    return float(confidence) if isinstance(confidence, (int, float)) else 0.0
+
+
 def profile(tracker: Tracker) -> Profile:
     return profile_from_slot(tracker.get_slot(PROFILE_SLOT))
 

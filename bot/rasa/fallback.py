@@ -48,9 +48,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.core.intents import DEFAULT_FAMILIES_FILE as DEFAULT_FAMILIES_FILE
-from bot.core.intents import FamiliesError as FamiliesError
-from bot.core.intents import load_families
+from bot.core.intents import DEFAULT_FAMILIES_FILE, load_families
 from bot.core.phones import only_a_number
 from bot.core.settings import PROJECT_ROOT
 

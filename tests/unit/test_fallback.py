@@ -8,11 +8,17 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.core.intents import answer_response, banking_intents
+from bot.core.intents import (
+    DEFAULT_FAMILIES_FILE,
+    FamiliesError,
+    answer_response,
+    banking_intents,
+    load_families,
+)
 from bot.core.settings import PROJECT_ROOT
-from bot.rasa.fallback import FamiliesError, FamilyFallbackClassifier, load_families
+from bot.rasa.fallback import FamilyFallbackClassifier
 
-FAMILIES = load_families(PROJECT_ROOT / "data" / "intent_families.yml")
+FAMILIES = load_families(DEFAULT_FAMILIES_FILE)
 
 
 def classify(*ranking: tuple[str, float], text: str = "x") -> str:
