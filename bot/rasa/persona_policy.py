@@ -20,7 +20,9 @@ predictions of the turn return no events.
 Its action probabilities are all zero and its priority is below every Rasa policy's, so
 its prediction never wins: any other policy's prediction, even all zeros, beats it. The
 persona catalogue is loaded once, when the model loads (an invalid catalogue stops the
-server from starting).
+server from starting). The decision is logged (``persona.inferred``) at DEBUG only: it is
+stored in the tracker's slot events, and a log line for every message cost ~0.2 ms a turn
+in the Rasa server.
 """
 
 from __future__ import annotations
@@ -211,6 +213,7 @@ class PersonaPolicy(Policy):
         decision = decide(facts, self.engine)
         if decision is None:
             return []
-        logger.info("persona.inferred sender=%s %s", tracker.sender_id, decision.log_fields())
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("persona.inferred sender=%s %s", tracker.sender_id, decision.log_fields())
         changed = changed_slots(decision, facts, declared=tracker.slots.keys())
         return [SlotSet(name, value) for name, value in changed.items()]
