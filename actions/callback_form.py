@@ -42,6 +42,11 @@ logger = logging.getLogger(__name__)
 # How sure the classifier must be that a message the form cannot use is a banking question
 # before it is answered as one ("as soon as you can" is a time, not "transfer timing").
 QUESTION_CONFIDENCE = 0.5
+# Said instead of an answer without being one ("thanks" when asked for the number), from
+# the classifier's fallback threshold on ("thanks" alone often scores under 0.5), in a
+# message without digits (a number the form cannot use is still refused, with why).
+PLEASANTRIES = frozenset({"thank", "greet"})
+PLEASANTRY_CONFIDENCE = 0.3
 
 
 class ActionAskCallbackNumber(common.UsesServices, Action):
@@ -146,6 +151,21 @@ class ValidateCallbackForm(common.UsesServices, FormValidationAction):
         dispatcher.utter_message(response=answer_response(name))
         return {slot: None}
 
+    @staticmethod
+    def _pleasantry(tracker: Tracker, slot: str) -> dict[str, Any] | None:
+        """A thanks or a hello instead of an answer: no answer to refuse, the form asks its
+        question again (it is not counted as a wrong answer); None otherwise."""
+        name = common.intent(tracker)
+        text = tracker.latest_message.get("text") or ""
+        if (
+            name not in PLEASANTRIES
+            or common.intent_confidence(tracker) < PLEASANTRY_CONFIDENCE
+            or any(c.isdigit() for c in text)
+        ):
+            return None
+        logger.info("callback.pleasantry sender=%s slot=%s intent=%s", tracker.sender_id, slot, name)
+        return {slot: None}
+
     def _refuse(
         self,
         dispatcher: CollectingDispatcher,
@@ -179,14 +199,19 @@ class ValidateCallbackForm(common.UsesServices, FormValidationAction):
                 known=known,
                 default_region=services.policy.default_region,
                 home_region=region_for_timezone(timezone),
+                language_region=services.policy.language_regions.get(tracker.get_slot("language") or ""),
             )
         if number is None:
-            return self._question(dispatcher, tracker, "callback_number") or self._refuse(
-                dispatcher,
-                tracker,
-                "callback_number",
-                "utter_callback_number_invalid",
-                **number_examples(services, tracker),
+            return (
+                self._question(dispatcher, tracker, "callback_number")
+                or self._pleasantry(tracker, "callback_number")
+                or self._refuse(
+                    dispatcher,
+                    tracker,
+                    "callback_number",
+                    "utter_callback_number_invalid",
+                    **number_examples(services, tracker),
+                )
             )
         return {
             "callback_number": number.e164,
@@ -214,8 +239,10 @@ class ValidateCallbackForm(common.UsesServices, FormValidationAction):
             now=now,
         )
         if chosen is None:
-            return self._question(dispatcher, tracker, "callback_window") or self._refuse(
-                dispatcher, tracker, "callback_window", "utter_callback_window_invalid"
+            return (
+                self._question(dispatcher, tracker, "callback_window")
+                or self._pleasantry(tracker, "callback_window")
+                or self._refuse(dispatcher, tracker, "callback_window", "utter_callback_window_invalid")
             )
         label = next(
             (o.label for o in options if o.window == chosen),

@@ -114,15 +114,25 @@ def example_numbers(region: str) -> tuple[str, str]:
 
 
 def parse_callback_number(
-    text: str, *, known: PhoneNumber | None, default_region: str, home_region: str | None = None
+    text: str,
+    *,
+    known: PhoneNumber | None,
+    default_region: str,
+    home_region: str | None = None,
+    language_region: str | None = None,
 ) -> PhoneNumber | None:
     """A number the bank can ring back, from what the customer typed.
 
     Without a country code, a number is read as one of the customer's own country (the
     region of ``known``, the number they text from or the one on their profile, then
-    ``home_region``) first, then as one of ``default_region`` (the bank's).
+    ``home_region``) first, then as one of ``default_region`` (the bank's), and last, when
+    it is no number there, as one of ``language_region`` (the country the bank reads the
+    conversation's language with: "06 12 34 56 78" typed in French). The number is read
+    back with its country code before anything is booked, so the customer can say no.
     """
-    regions = [r for r in (known.region if known else None, home_region, default_region) if r]
+    regions = [
+        r for r in (known.region if known else None, home_region, default_region, language_region) if r
+    ]
     for region in dict.fromkeys(regions):
         number = parse_phone(text, region=region, for_callback=True)
         if number is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +69,9 @@ class BusinessHours:
 class ServicePolicy:
     hours: BusinessHours
     default_region: str = "GB"
+    # Language -> the region of numbers typed without a country code in that language when
+    # they are no number of the customer's or the bank's region (``parse_callback_number``).
+    language_regions: Mapping[str, str] = field(default_factory=dict)
     window: dt.timedelta = dt.timedelta(hours=2)
     lead: dt.timedelta = dt.timedelta(minutes=30)
     options: int = 3
@@ -155,9 +158,18 @@ def policy_from_mapping(service: Mapping[str, Any], *, where: str = "service") -
     region = service.get("default_region", "GB")
     if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise ServiceConfigError(f"{where}.default_region: unknown region {region!r}")
+    raw_languages = service.get("language_regions") or {}
+    if not isinstance(raw_languages, dict):
+        raise ServiceConfigError(f"{where}.language_regions must map languages to regions (fr: FR)")
+    language_regions: dict[str, str] = {}
+    for language, lang_region in raw_languages.items():
+        if not isinstance(lang_region, str) or lang_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ServiceConfigError(f"{where}.language_regions.{language}: unknown region {lang_region!r}")
+        language_regions[str(language)] = lang_region.upper()
     return ServicePolicy(
         hours=BusinessHours(tz, days),
         default_region=region.upper(),
+        language_regions=language_regions,
         window=dt.timedelta(minutes=positive_int("callback_window_minutes", 120)),
         lead=dt.timedelta(minutes=positive_int("callback_lead_minutes", 30)),
         options=positive_int("callback_options", 3),

@@ -72,14 +72,39 @@ async def test_a_banking_question_instead_of_an_answer_is_answered_and_asked_aga
         "callback_window": None
     }
     assert [m["response"] for m in dispatcher.messages] == ["utter_change_pin"]
-    # Thanks, or a question the classifier is unsure of, is an answer the form cannot use.
-    for text, intent, confidence in (("thanks", "thank", 0.9), ("asap please", "transfer_timing", 0.4)):
+    # A question the classifier is unsure of is an answer the form cannot use.
+    dispatcher = CollectingDispatcher()
+    event = user_event(extractor, "asap please", "transfer_timing")
+    event["parse_data"]["intent"]["confidence"] = 0.4
+    refused = await form.validate_callback_window(
+        "asap please", dispatcher, make_tracker([event]), FORM_DOMAIN
+    )
+    assert refused == {"callback_window": None, "callback_invalid_answers": 1}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_callback_window_invalid"]
+
+
+@pytest.mark.parametrize("slot", ["callback_number", "callback_window"])
+async def test_a_thanks_instead_of_an_answer_is_not_refused_and_the_form_asks_again(
+    services: Services, extractor: CueExtractor, slot: str
+) -> None:
+    form = ValidateCallbackForm(services)
+    validate = getattr(form, f"validate_{slot}")
+    for text, intent, confidence in (("thanks", "thank", 0.48), ("hello?", "greet", 0.9)):
         dispatcher = CollectingDispatcher()
         event = user_event(extractor, text, intent)
         event["parse_data"]["intent"]["confidence"] = confidence
-        refused = await form.validate_callback_window(text, dispatcher, make_tracker([event]), FORM_DOMAIN)
-        assert refused == {"callback_window": None, "callback_invalid_answers": 1}, text
-        assert [m["response"] for m in dispatcher.messages] == ["utter_callback_window_invalid"]
+        assert await validate(text, dispatcher, make_tracker([event]), FORM_DOMAIN) == {slot: None}, text
+        assert dispatcher.messages == [], "no 'that does not look like…'"
+    # Unsure, or with digits in it: an answer the form cannot use, refused with why (for the
+    # time, digits may be the time asked for: "thanks 123" is read as a choice).
+    unusable = [("thanks", 0.2)] + ([("thanks 123", 0.9)] if slot == "callback_number" else [])
+    for text, confidence in unusable:
+        dispatcher = CollectingDispatcher()
+        event = user_event(extractor, text, "thank")
+        event["parse_data"]["intent"]["confidence"] = confidence
+        refused = await validate(text, dispatcher, make_tracker([event]), FORM_DOMAIN)
+        assert refused == {slot: None, "callback_invalid_answers": 1}, text
+        assert len(dispatcher.messages) == 1
 
 
 async def test_number_validation(services: Services, extractor: CueExtractor) -> None:

@@ -171,6 +171,30 @@ def test_phone_numbers_are_parsed_to_e164(text: str, e164: str) -> None:
     assert number is not None and number.e164 == e164 and number.display.startswith("+")
 
 
+def test_a_number_without_country_code_is_read_in_the_conversations_language_last() -> None:
+    from bot.core.phones import parse_callback_number
+
+    # A French mobile typed the French way is no UK number: read as French in French.
+    french = parse_callback_number("06 12 34 56 78", known=None, default_region="GB", language_region="FR")
+    assert french is not None and french.e164 == "+33612345678" and french.display == "+33 6 12 34 56 78"
+    assert parse_callback_number("06 12 34 56 78", known=None, default_region="GB") is None
+    # A number that is one of the bank's region stays one: the language comes last.
+    uk = parse_callback_number("07911 123456", known=None, default_region="GB", language_region="FR")
+    assert uk is not None and uk.e164 == "+447911123456"
+    # The customer's own region still comes first.
+    spain = parse_callback_number(
+        "612 98 76 54", known=None, default_region="GB", home_region="ES", language_region="FR"
+    )
+    assert spain is not None and spain.e164 == "+34612987654"
+
+
+def test_the_service_reads_the_language_regions() -> None:
+    base: dict[str, object] = {"timezone": "Europe/London", "hours": {"mon": "08:00-20:00"}}
+    policy = policy_from_mapping({**base, "language_regions": {"fr": "fr", "es": "ES"}})
+    assert dict(policy.language_regions) == {"fr": "FR", "es": "ES"}
+    assert dict(policy_from_mapping(base).language_regions) == {}
+
+
 @pytest.mark.parametrize("text", ["12345", "my number is secret", "0000 000000", "+44 12"])
 def test_invalid_numbers_are_refused(text: str) -> None:
     assert parse_phone(text, region="GB") is None
@@ -212,6 +236,8 @@ def test_live_chat_wait_is_honest_about_queue_and_opening_hours(policy: ServiceP
         ({"hours": {"mon": "8-20"}}, "hours.mon"),
         ({"callback_window_minutes": 0}, "callback_window_minutes"),
         ({"default_region": "XX"}, "default_region"),
+        ({"language_regions": {"fr": "XX"}}, "language_regions.fr"),
+        ({"language_regions": ["FR"]}, "language_regions"),
     ],
 )
 def test_invalid_service_configuration_names_the_field(change: dict[str, object], field: str) -> None:
