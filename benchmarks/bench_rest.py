@@ -292,6 +292,11 @@ def _latency(lat: list[float]) -> dict[str, float]:
     }
 
 
+def median_ratios(rounds: list[dict[str, Any]], key: str) -> dict[str, float]:
+    """The median over the rounds of each on/off ratio under ``key``."""
+    return {k: round(statistics.median(r[key][k] for r in rounds), 3) for k in ("p50", "p95", "throughput")}
+
+
 def measure_round(
     stacks: dict[str, Stack], order: list[str], *, turns: int, concurrency: int, same_texts: list[str]
 ) -> dict[str, Any]:
@@ -396,13 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for stack in stacks.values():
                 stack.stop()
-    median = {
-        k: round(statistics.median(r["ratio"][k] for r in rounds), 3) for k in ("p50", "p95", "throughput")
-    }
-    same_median = {
-        k: round(statistics.median(r["same_work_ratio"][k] for r in rounds), 3)
-        for k in ("p50", "p95", "throughput")
-    }
+    median, same_median = median_ratios(rounds, "ratio"), median_ratios(rounds, "same_work_ratio")
     results: dict[str, Any] = {
         "rounds": rounds,
         "median_ratio": median,
