@@ -8,6 +8,7 @@ import pytest
 
 from bot.persona.catalogue import PersonaCatalogue
 from bot.persona.cues import CueExtractor, MessageCues
+from bot.persona.cues.language import LanguageIdentifier
 
 
 @pytest.mark.parametrize(
@@ -87,6 +88,70 @@ def test_language_identification(
     if language:
         assert cues.language == language
         assert cues.language_confidence > 0.6
+
+
+class _NoDetector:
+    """Stands for lingua where a message's function words must decide without it."""
+
+    def compute_language_confidence_values(self, text: str) -> list[object]:
+        raise AssertionError(f"lingua was asked about {text!r}")
+
+
+def _identifier_without_lingua() -> LanguageIdentifier:
+    identifier = LanguageIdentifier(
+        ["en", "es", "fr"],
+        min_words=3,
+        min_confidence=0.5,
+        function_words={
+            "en": ["my", "the", "is", "was"],
+            "es": ["mi", "que", "el", "de"],
+            "fr": ["je", "pas", "le", "de"],
+        },
+    )
+    identifier._detector = _NoDetector()  # type: ignore[assignment]
+    return identifier
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "confidence"),
+    [
+        ("my card was blocked, is it the app", "en", 0.9375),
+        ("mi tarjeta que pedí", "es", 0.75),
+        ("je ne trouve pas le virement", "fr", 0.875),
+        # Technical Spanish with English terms: the detector read such messages as English.
+        ("el endpoint de saldo da timeout, mi app no", "es", 0.75),
+    ],
+)
+def test_function_words_of_one_language_decide_without_the_detector(
+    text: str, language: str, confidence: float
+) -> None:
+    guess = _identifier_without_lingua().identify(text, n_words=len(text.split()))
+    assert (guess.language, guess.confidence, guess.clear) == (language, confidence, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my tarjeta que no funciona",  # one English and one Spanish function word: undecided
+        "card blocked de nuevo",  # "de" is Spanish and French: it counts for neither
+        "the card fails again",  # one function word is not enough
+    ],
+)
+def test_mixed_or_few_function_words_leave_the_language_to_the_detector(text: str) -> None:
+    with pytest.raises(AssertionError, match="lingua was asked"):
+        _identifier_without_lingua().identify(text, n_words=len(text.split()))
+
+
+def test_the_shipped_extractor_reads_technical_spanish_and_french_as_written(extractor: CueExtractor) -> None:
+    for text, language in [
+        ("bro el endpoint de saldo da timeout cada 2x3, ya probe con retry y nada", "es"),
+        (
+            "Je reçois un code 502 Bad Gateway sur l'endpoint /accounts depuis hier 14h UTC, un technicien peut-il regarder les logs ?",
+            "fr",
+        ),
+    ]:
+        cues = extractor.extract(text)
+        assert (cues.language, cues.language_clear) == (language, True)
 
 
 @pytest.mark.parametrize(

@@ -277,12 +277,6 @@ class CueExtractor:
         # The learned second opinion (None: rules only — tests of the rules, or not trained).
         self.classifier = CueClassifier.load(classifier_dir) if classifier_dir is not None else None
         self.languages = list(st.languages)
-        self.identifier = LanguageIdentifier(
-            self.languages,
-            min_words=st.language.min_words,
-            min_confidence=st.language.min_confidence,
-            markers=st.language.markers,
-        )
         self.scoped = {name: sig for name, sig in catalogue.signals.items() if sig.scope}
         self.opposites = {name: sig.negated_as for name, sig in catalogue.signals.items() if sig.negated_as}
         self._matchers: dict[str, _LanguageMatchers] = {}
@@ -305,6 +299,13 @@ class CueExtractor:
             }
             for _, _, lexicon in lexicons:
                 words[lang] |= _lexicon_words(nlp, lexicon, lang)
+        self.identifier = LanguageIdentifier(
+            self.languages,
+            min_words=st.language.min_words,
+            min_confidence=st.language.min_confidence,
+            markers=st.language.markers,
+            function_words={lang: m.stop_words for lang, m in self._matchers.items()},
+        )
         tables = LemmaCache(lemma_cache or DEFAULT_LEMMA_CACHE).tables(words)
         for lang, matchers in self._matchers.items():
             rules = st.matching.get(lang) or LanguageMatching()
