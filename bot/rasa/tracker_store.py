@@ -15,7 +15,8 @@ account numbers and sort codes are also masked (``bot.core.masking``); the callb
 number is kept in its slot, where the callback needs it. The current message is processed
 raw — the classifier, the cues and the actions of that turn see what the customer wrote —
 and only the saved copy is redacted, so nothing raw is left in the database, in the
-tracker API or in later turns.
+tracker API or in later turns. A turn's new events are written in one INSERT, with the
+columns Rasa's store writes (through the ORM, one row at a time, each cost ~0.1 ms).
 
 Recent conversations are also kept in the Rasa process, as they were saved: Rasa's store
 reads and replays every event of the session on every message, a cost that grew with the
@@ -33,6 +34,7 @@ least recently used first out.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -44,6 +46,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.core.masking import protect
 from bot.core.redaction import redact_value
@@ -101,6 +104,21 @@ def redact_event(event: Event) -> Event:
         return event
     logger.info("tracker.redacted event=%s removed=%s", data.get("event"), ",".join(sorted(set(kinds))))
     return Event.from_parameters(data) or event
+
+
+def _row(sender_id: str, event: Event) -> dict[str, Any]:
+    """The ``events`` row of ``event``, as Rasa's SQL store writes it."""
+    data = event.as_dict()
+    parse = data.get("parse_data")
+    intent = parse.get("intent") if isinstance(parse, dict) else None
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": intent.get(INTENT_NAME_KEY) if isinstance(intent, dict) else None,
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
 
 
 @dataclass
@@ -169,7 +187,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 before = self._stored(session, sender_id)
         self._written[sender_id] = []
         try:
-            await super().save(tracker)
+            await self._save_new_events(tracker)
             written = self._written.get(sender_id, [])
         finally:
             self._written.pop(sender_id, None)
@@ -185,6 +203,17 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             kept.tracker.update(event)
         adopt(kept.tracker, tracker)  # the next turn carries on with this turn's history
         self._keep(sender_id, kept.tracker, after)
+
+    async def _save_new_events(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's ``SQLTrackerStore.save`` — the new events streamed to the event broker, the
+        events the database does not hold yet written with the same columns — in one INSERT
+        for all of them: through the ORM's unit of work each row cost ~0.1 ms."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = [_row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+            if rows:
+                session.execute(sa.insert(self.SQLEvent.__table__), rows)
+            session.commit()
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         written = self._written.get(tracker.sender_id)

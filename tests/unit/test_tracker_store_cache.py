@@ -152,3 +152,38 @@ def test_cache_size_from_endpoints(tmp_path: Path, rasa_domain: Domain, size: An
         rasa_domain, dialect="sqlite", db=str(tmp_path / "t.db"), cache_conversations=size
     )
     assert server.cache_conversations == max(0, int(size))
+
+
+async def test_the_rows_are_those_rasas_store_writes(tmp_path: Path, rasa_domain: Domain) -> None:
+    """All of a turn's events go in one INSERT, with the columns Rasa's own store writes."""
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    ours = store(tmp_path, rasa_domain)
+    rasas = SQLTrackerStore(rasa_domain, dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    events = [ActionExecuted("action_listen"), *turn("where is my card"), *turn("and my pin", "get_pin")]
+    for target in (ours, rasas):
+        tracker = DialogueStateTracker("c-1", rasa_domain.slots)
+        for event in events[:3]:
+            tracker.update(event)
+        await target.save(tracker)
+        for event in events[3:]:
+            tracker.update(event)
+        await target.save(tracker)
+
+    def rows(path: Path) -> list[tuple[Any, ...]]:
+        engine = sa.create_engine(f"sqlite:///{path}")
+        with engine.connect() as connection:
+            query = "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+            found = [tuple(row) for row in connection.execute(sa.text(query))]
+        engine.dispose()
+        return found
+
+    written = rows(tmp_path / "tracker.db")
+    assert len(written) == len(events)
+    assert written == rows(tmp_path / "rasa.db")
+    assert [r[3] for r in written if r[1] == "user"] == ["card_arrival", "get_pin"]
+    assert (await ours.retrieve("c-1")) is not None
+    assert len((await store(tmp_path, rasa_domain, cache_conversations=0).retrieve("c-1")).events) == len(
+        events
+    )  # type: ignore[union-attr]

@@ -26,7 +26,7 @@ from bot.persona.catalogue.model import LanguageMatching, Lexicon, Match, Person
 from bot.persona.cues.classifier import DEFAULT_MODEL_DIR, CueClassifier
 from bot.persona.cues.language import LanguageIdentifier
 from bot.persona.cues.model import MessageCues
-from bot.persona.cues.normalise import LemmaCache, Normaliser, fold
+from bot.persona.cues.normalise import MAX_CACHED_NORMS, LemmaCache, Normaliser, fold
 from bot.persona.cues.scope import ScopeReader, ScopeWords
 
 # The cue classifier's opinion counts from this probability on, for cues the rules did not
@@ -175,7 +175,9 @@ class _LanguageMatchers:
         if lang == "fr":
             prefixes = [*self.nlp.Defaults.prefixes, _ELISION_PREFIX]
             self.nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
-        self.normaliser = Normaliser(lang, {})
+        self._normaliser = Normaliser(lang, {})
+        # (text id, tokenizer norm id) -> (folded form id, norm), for ``make_doc``.
+        self._forms: dict[tuple[int, int], tuple[int, str]] = {}
         self.scope = scope
         self.stop_words = _stop_words(lang) if neutral else frozenset(self.nlp.Defaults.stop_words)
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="NORM")
@@ -188,11 +190,27 @@ class _LanguageMatchers:
     def make_doc(self, text: str) -> Doc:
         """The tokens of ``text`` with their norms, and their folded forms as ``lemma_``."""
         doc = self.nlp.make_doc(text)
-        norm = self.normaliser.norm
+        known = self._forms
         for token in doc:
-            token.lemma_ = fold(token.text)
-            token.norm_ = norm(token.norm_)
+            # Keyed by the token's text and tokenizer norm (both string ids): "n't" is "not".
+            key = (token.orth, token.norm)
+            ids = known.get(key)
+            if ids is None:
+                strings = self.nlp.vocab.strings
+                ids = (strings.add(fold(token.text)), self.normaliser.norm(token.norm_))
+                if len(known) < MAX_CACHED_NORMS:
+                    known[key] = ids
+            token.lemma, token.norm_ = ids
         return doc
+
+    @property
+    def normaliser(self) -> Normaliser:
+        return self._normaliser
+
+    @normaliser.setter
+    def normaliser(self, normaliser: Normaliser) -> None:
+        self._normaliser = normaliser
+        self._forms.clear()  # norms made by the one before
 
     def _label(self, kind: str, name: str, weight: float) -> str:
         key = f"{kind}|{name}|{weight:g}"
