@@ -51,6 +51,10 @@ _PLACEHOLDERS = {
 # which no pattern below matches, so nothing is found twice.
 _MASK = "\x00"
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in sorted(set(_PLACEHOLDERS.values()))))
+# A UUID (8-4-4-4-12 hex digits): a conversation or transaction id, never card data, though
+# its first groups may be all digits and pass the card check ("66193851-7477-4104-9f8a-…",
+# one random UUID in ten thousand). Masked before anything is looked for.
+_UUID_RE = re.compile(r"(?<!\w)[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?!\w)")
 
 # A group of digits standing alone (not glued to letters); groups joined by one space or
 # hyphen form a run, the unit cards, security codes and PINs are read from.
@@ -141,6 +145,8 @@ def redact(text: str) -> Redaction:
     back as the same string with no kinds.
     """
     work = _PLACEHOLDER_RE.sub(lambda m: _MASK * len(m.group()), text)
+    if "-" in work:
+        work = _UUID_RE.sub(lambda m: _MASK * len(m.group()), work)
     spans: list[_Span] = []
     # Removing one finding can leave a number standing on its own (a card after a
     # password); look again until nothing new turns up. Each round masks new characters.

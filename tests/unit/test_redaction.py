@@ -338,3 +338,11 @@ def test_protect_removes_card_data_and_masks_contacts() -> None:
     result = protect("card 4539 1488 0343 6467, ring 07911 123456")
     assert result.text == "card [card number removed], ring ••••• •••456"
     assert result.kinds == ("card", "phone")
+
+
+def test_a_uuid_is_not_a_card_number_and_a_card_beside_one_still_is() -> None:
+    ref = "66193851-7477-4104-9f8a-c52d65fd7915"  # its first groups pass the card check
+    assert redact(f"transfer ref {ref}") == Redaction(f"transfer ref {ref}", ())
+    found = redact(f"ref {ref} card 4539-1488-0343-6467")
+    assert found.text == f"ref {ref} card [card number removed]" and found.kinds == ("card",)
+    assert redact("66193851-7477-4104-9f8a").kinds == ("card",)  # not a UUID: read as written

@@ -66,6 +66,21 @@ def test_a_good_rest_body_is_read() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "sender",
+    # Random UUIDs whose first three groups are digits that pass the card check (one in ten
+    # thousand): they were refused as card data.
+    ["thr-66193851-7477-4104-9f8a-c52d65fd7915", "79632535-8695-4302-a618-711f71079cc7"],
+)
+def test_a_uuid_sender_is_not_card_data(sender: str) -> None:
+    assert read_message({"sender": sender, "message": "hi"}) == (sender, "hi", None)
+
+
+def test_a_card_number_as_sender_is_refused() -> None:
+    read = read_message({"sender": f"c-{CARD.replace(' ', '-')}", "message": "hi"})
+    assert isinstance(read, str) and "card data" in read
+
+
 def test_log_records_never_carry_card_data() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "user said %s", (f"card {CARD}",), None)
     assert CARD not in redact_record(record).getMessage()
