@@ -154,32 +154,57 @@ def read_conversation(events: Iterable[TrackerEvent | None]) -> Conversation:
     style, and is not a failed turn). The channel is the one named in the latest message's
     metadata (the REST relay says which channel it serves) or else Rasa's input channel.
     """
-    session: list[TrackerEvent] = []
-    actions: set[str] = set()
-    in_form = False
-    for event in events:
-        if event is None:
-            continue
-        kind = event.kind
-        if kind is EventKind.session_start:
-            session, in_form = [], False
-            actions.clear()
-        elif kind is EventKind.action and event.name:
-            actions.add(event.name)
-        elif kind is EventKind.active_loop:
-            in_form = bool(event.name)
-        elif kind is EventKind.user and not in_form:
-            session.append(event)
-    messages, failures = [], 0
-    for event in session:
-        parse = event.parse_data or {}
-        messages.append(event.cues if event.cues is not None else MessageCues.from_dict(parse.get(CUES_KEY)))
-        intent = parse.get("intent")
-        if isinstance(intent, Mapping) and intent.get("name") == FALLBACK_INTENT:
-            failures += 1
-    latest = session[-1] if session else None
-    channel = message_channel(latest.metadata, latest.input_channel) if latest else None
-    return Conversation(messages, channel, failures, frozenset(actions))
+    reader = ConversationReader()
+    reader.read(events)
+    return reader.conversation()
+
+
+class ConversationReader:
+    """``read_conversation``, one event at a time: a conversation read up to some event
+    carries on from there (``copy``, then ``read`` the events after it)."""
+
+    def __init__(self) -> None:
+        self._start()
+
+    def _start(self) -> None:
+        """A new session: nothing read yet."""
+        self.messages: list[MessageCues] = []
+        self.failures = 0
+        self.latest: TrackerEvent | None = None
+        self.actions: set[str] = set()
+        self.in_form = False
+
+    def copy(self) -> ConversationReader:
+        other = ConversationReader()
+        other.messages = list(self.messages)
+        other.failures, other.latest, other.in_form = self.failures, self.latest, self.in_form
+        other.actions = set(self.actions)
+        return other
+
+    def read(self, events: Iterable[TrackerEvent | None]) -> None:
+        for event in events:
+            if event is None:
+                continue
+            kind = event.kind
+            if kind is EventKind.session_start:
+                self._start()
+            elif kind is EventKind.action and event.name:
+                self.actions.add(event.name)
+            elif kind is EventKind.active_loop:
+                self.in_form = bool(event.name)
+            elif kind is EventKind.user and not self.in_form:
+                parse = event.parse_data or {}
+                cues = event.cues if event.cues is not None else MessageCues.from_dict(parse.get(CUES_KEY))
+                self.messages.append(cues)
+                intent = parse.get("intent")
+                if isinstance(intent, Mapping) and intent.get("name") == FALLBACK_INTENT:
+                    self.failures += 1
+                self.latest = event
+
+    def conversation(self) -> Conversation:
+        latest = self.latest
+        channel = message_channel(latest.metadata, latest.input_channel) if latest else None
+        return Conversation(list(self.messages), channel, self.failures, frozenset(self.actions))
 
 
 def event_from_dict(event: Mapping[str, Any]) -> TrackerEvent | None:

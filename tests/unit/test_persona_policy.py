@@ -34,6 +34,7 @@ from bot.handoff.routing import Next
 from bot.handoff.turn import OWNED_SLOTS
 from bot.persona.assessment import DETAIL_SLOTS, conversation_from_events
 from bot.persona.cues import CUES_KEY, CueExtractor
+from bot.rasa.history import clone as history_clone
 from bot.rasa.persona_policy import PERSONA_POLICY_PRIORITY, PersonaPolicy, turn_facts
 from tests.support import make_tracker, user_event
 
@@ -387,3 +388,41 @@ def test_unknown_channel_in_metadata_is_ignored(extractor: CueExtractor) -> None
     events = [user_event(extractor, "hi", channel="rest", channel_name="x")]
     events[0]["metadata"] = {"channel": "carrier-pigeon"}
     assert conversation_from_events(events).channel == "rest"
+
+
+def test_a_conversation_is_read_on_from_where_the_last_turn_left_it(
+    rasa_domain: Domain, extractor: CueExtractor
+) -> None:
+    """Each turn reads its own events: the same conversation as reading every event, with
+    forms, restarts and a tracker read back from the database (new event objects)."""
+    from bot.rasa.persona_policy import ConversationCache
+
+    cache = ConversationCache()
+    turns: list[list[Event]] = [
+        [user(extractor, "hola", "greet"), *answered("utter_greet")],
+        [user(extractor, "no me ha llegado la tarjeta, q pasa??"), *answered("utter_card_arrival")],
+        [user(extractor, "whatever", "nlu_fallback"), *answered("action_default_fallback")],
+        [
+            user(extractor, "llámenme", "request_phone_call"),
+            ActionExecuted("callback_form"),
+            ActiveLoop("callback_form"),
+            ActionExecuted("action_listen"),
+        ],
+        [user(extractor, "07400 123456", "inform"), ActionExecuted("callback_form"), ActiveLoop(None)],
+        [ActionExecuted("action_listen"), user(extractor, "gracias", "thank"), *answered("utter_welcome")],
+        [Restarted(), ActionExecuted("action_listen"), user(extractor, "my card never came")],
+    ]
+    t = tracker(rasa_domain, [])
+    for events in turns:
+        for event in events:
+            t.update(event)
+            read_on = turn_facts(t, cache).conversation
+            assert read_on == turn_facts(t).conversation
+        t = history_clone(t)  # the next turn gets the same event objects, as from the store
+    assert len(turn_facts(t, cache).conversation.messages) == 1, "a restart forgets the session"
+    from_database = DialogueStateTracker.from_dict(
+        "customer-1", [e.as_dict() for e in t.events], rasa_domain.slots
+    )
+    assert turn_facts(from_database, cache).conversation == turn_facts(t).conversation
+    other = tracker(rasa_domain, [user(extractor, "hello there, is the app down?")])
+    assert len(turn_facts(other, cache).conversation.messages) == 1, "another branch is read from the start"
