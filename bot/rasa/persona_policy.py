@@ -10,7 +10,8 @@ customer message, inside the Rasa server; it never chooses an action.
 On the first prediction after a customer message (and after a form starts, when Rasa
 reads slots again) the policy reads the current session from Rasa's tracker events
 (``UserUttered.parse_data`` with the cues the NLU component stored, ``ActionExecuted``,
-``ActiveLoop``, ``SessionStarted``/``Restarted``), takes the decision of
+``ActiveLoop``, ``SessionStarted``/``Restarted``; read on from where the last turn left it,
+``ConversationCache``), takes the decision of
 ``bot.handoff.turn`` and returns ``SlotSet`` events for the slots whose value changed.
 Rasa applies the events of every policy's prediction (the ensemble collects them, the
 processor applies them before the predicted action runs), so the first answer to the
