@@ -57,6 +57,13 @@ REASON_SIGNALS = ("channel_aversion",)
 # topic: "I'm not very good with computers. How do I top up?". Frustration and urgency are
 # not among them: "toujours pas reçue" (still not received) is half the question.
 ASIDE_SIGNALS = ("channel_aversion",)
+# Signals whose whole sentence is about the customer, not the topic, when another sentence
+# says what they want: "I'm deaf and can't use the phone. I lost my card yesterday." (the
+# phone in it made the question read as a lost phone), "No need to ring me, chatting here
+# is fine. How do I get a new card?". In a sentence of its own the question is kept whole:
+# "please don't call me, just tell me how to reset my PIN".
+SENTENCE_ASIDE_SIGNALS = ("hearing_need", "call_refusal")
+_SENTENCE_END = re.compile(r"[.?!;\n]+")
 # Words an aside may hold beside its cue words and one more word ("I'm … computers").
 _FUNCTION_WORDS = frozenset(
     {
@@ -105,6 +112,19 @@ def clauses(text: str) -> list[tuple[int, int]]:
     if start < len(text):
         spans.append((start, len(text)))
     return [(s, e) for s, e in spans if _WORD.search(text[s:e])]
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the sentences of ``text`` (without their end punctuation)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if _WORD.search(text[start : match.start()]):
+            spans.append((start, match.start()))
+        start = match.end()
+    if _WORD.search(text[start:]):
+        spans.append((start, len(text)))
+    return spans
 
 
 def _words(clause: str) -> set[str]:
@@ -184,6 +204,14 @@ def find_side_clauses(
         for span, phrases in by_clause.items()
         if span not in asking and _is_aside(text[span[0] : span[1]], phrases)
     ]
+    about_the_customer = [
+        sentence
+        for sentence, _ in _holding(
+            text, sentences(text), [p for sig in SENTENCE_ASIDE_SIGNALS for p in evidence.get(sig, ())]
+        )
+    ]
+    for begin, end in about_the_customer:
+        asides += [(b, e) for b, e in parts if begin <= b < end and (b, e) not in asking]
     side = sorted(set(asking) | set(asides))
     rest = [span for span in parts if span not in side]
     if not side or sum(len(_WORD.findall(text[b:e])) for b, e in rest) < min_rest_words:

@@ -57,6 +57,11 @@ def test_no_request_clause(extractor: CueExtractor, text: str) -> None:
     ("text", "question"),
     [
         ("I'm not very good with computers. How do I top up my account?", "How do I top up my account"),
+        # A hearing need or a refusal of calls: its whole sentence, when another asks.
+        ("I'm deaf and can't use the phone. I lost my card yesterday.", "I lost my card yesterday"),
+        ("No need to ring me, chatting here is fine. How do I get a new card?", "How do I get a new card"),
+        ("Soy sordo y no puedo hablar por teléfono. Me han robado la tarjeta.", "Me han robado la tarjeta"),
+        ("Je suis malentendant, je ne peux pas téléphoner. Ma carte a été volée.", "Ma carte a été volée"),
     ],
 )
 def test_an_aside_about_the_customer_is_not_the_question(
@@ -156,3 +161,15 @@ def _after_tie_breaker(extractor: CueExtractor, text: str, ranking: list[tuple[s
     )
     RequestTieBreaker().process([message])
     return message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please don't call me, just tell me how to reset my PIN",  # one sentence: it is the question
+        "I'm deaf, can someone help",  # nothing else is asked
+    ],
+)
+def test_a_sentence_with_the_question_in_it_is_kept_whole(extractor: CueExtractor, text: str) -> None:
+    found = find_side_clauses(text, extractor.extract(text).evidence)
+    assert found is None
