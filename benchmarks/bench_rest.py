@@ -8,20 +8,23 @@ persona policy, which sets the persona and route slots inside Rasa after every m
 "Off" is the same data trained without the cue component and without the persona policy
 (built once into models/bench/, retrained only when config, domain or data change). Both
 stacks run side by side on free loopback ports, replaying customer wording from
-tests/data/personas_dev.yml. The machine is shared, so load drifts over minutes; each round
-therefore runs every conversation on both stacks one right after the other (which goes
-first alternates), then throughput on each (on then off, off then on, … alternating by
-round). Each round gives p50/p95 turn latency, throughput and the on/off ratios, for every
-turn and for the turns where both stacks ran the same actions (read from the trackers
-after each conversation; where the plugin books a callback or hands over, the stacks do
-different work, which is the product and not the plugin's cost), with a second throughput
-on single questions that make both stacks do the same work. The verdict on the plugin's
-cost is on the median same-work ratios over the rounds; every-turn ratios are printed too.
+tests/data/personas_dev.yml. Each round starts both stacks afresh (which starts first
+alternates by round: a Rasa process's speed varies from one start to the next by up to ~2
+ms a turn, see ``start_stacks``) and warms them alike. The machine is shared, so load
+drifts over minutes; each round therefore runs every conversation on both stacks one right
+after the other (which goes first alternates), then throughput on each (on then off, off
+then on, … alternating by round). Each round gives p50/p95 turn latency, throughput and
+the on/off ratios, for every turn and for the turns where both stacks ran the same actions
+(read from the trackers after each conversation; where the plugin books a callback or
+hands over, the stacks do different work, which is the product and not the plugin's cost),
+with a second throughput on single questions that make both stacks do the same work. The
+verdict on the plugin's cost is on the median same-work ratios over the rounds; every-turn
+ratios are printed too.
 
-Then long conversations (10 of 60 customer turns each, plain banking questions that hand
-nothing over) advance on both stacks together: the latency of the last five turns against
-turns 5-9 (medians, pooled over the conversations; the single turns 60 and 5 are printed
-too) shows whether a turn's cost grows with the conversation.
+Then, on the last round's stacks, long conversations (10 of 60 customer turns each, plain
+banking questions that hand nothing over) advance on both stacks together: the latency of
+the last five turns against turns 5-9 (medians, pooled over the conversations; the single
+turns 60 and 5 are printed too) shows whether a turn's cost grows with the conversation.
 """
 
 from __future__ import annotations
@@ -297,6 +300,32 @@ def median_ratios(rounds: list[dict[str, Any]], key: str) -> dict[str, float]:
     return {k: round(statistics.median(r[key][k] for r in rounds), 3) for k in ("p50", "p95", "throughput")}
 
 
+def start_stacks(models: dict[str, Path], order: list[str], workdir: Path) -> dict[str, Stack]:
+    """Both stacks, started afresh in ``order`` and warmed alike: the same messages, and
+    every script message parsed once by each (TensorFlow and the caches meet each wording
+    before the timing). Between two stacks of the same model, a Rasa process was measured
+    0.1–1.9 ms a turn slower than the other, the same one for the life of the processes,
+    most often the one started first: each round therefore runs on new processes, and which
+    starts first alternates."""
+    stacks: dict[str, Stack] = {}
+    try:
+        for name in order:
+            print(f"bench: starting {name}...", file=sys.stderr, flush=True)
+            stacks[name] = Stack.start(model=models[name], workdir=workdir / name)
+        convs = scripts()
+        texts = list(dict.fromkeys(t for conv in convs for t in conv))
+        for stack in stacks.values():
+            for i in range(WARMUP_TURNS):
+                stack.rest(f"warm-{i}", convs[i % len(convs)][0])
+            for text in texts:
+                post_json(stack.api("/model/parse"), {"text": text})
+    except BaseException:
+        for stack in stacks.values():
+            stack.stop()
+        raise
+    return stacks
+
+
 def measure_round(
     stacks: dict[str, Stack], order: list[str], *, turns: int, concurrency: int, same_texts: list[str]
 ) -> dict[str, Any]:
@@ -361,26 +390,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--long-turns must be at least {EARLY_TURN}")
     models = {"plugin_on": ON_MODEL, "plugin_off": plugin_off_model()}
     rounds: list[dict[str, Any]] = []
+    same_texts: list[str] = []
+    long: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        stacks: dict[str, Stack] = {}
-        try:
-            for name, model in models.items():
-                print(f"bench: starting {name}...", file=sys.stderr, flush=True)
-                stacks[name] = Stack.start(model=model, workdir=Path(tmp) / name)
-            convs = scripts()
-            for stack in stacks.values():
-                for i in range(WARMUP_TURNS):
-                    stack.rest(f"warm-{i}", convs[i % len(convs)][0])
-            same_texts = same_work_questions(stacks)
-            print(
-                f"bench: {len(same_texts)} questions make both stacks run the same actions",
-                file=sys.stderr,
-                flush=True,
-            )
-            for r in range(args.rounds):
-                order = ["plugin_on", "plugin_off"] if r % 2 == 0 else ["plugin_off", "plugin_on"]
+        for r in range(args.rounds):
+            order = ["plugin_on", "plugin_off"] if r % 2 == 0 else ["plugin_off", "plugin_on"]
+            last = r == args.rounds - 1
+            stacks = start_stacks(models, order, Path(tmp) / f"round-{r + 1}")
+            try:
+                if not same_texts:
+                    same_texts = same_work_questions(stacks)
+                    print(
+                        f"bench: {len(same_texts)} questions make both stacks run the same actions",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 print(
-                    f"bench: round {r + 1}/{args.rounds} ({' then '.join(order)})...",
+                    f"bench: round {r + 1}/{args.rounds} (started and run {' then '.join(order)})...",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -393,14 +419,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 rounds.append(found)
                 print(f"bench: round {r + 1}: {json.dumps(found)}", file=sys.stderr, flush=True)
-            long = (
-                long_conversations(stacks, turns=args.long_turns, conversations=args.long_conversations)
-                if args.long_turns and args.long_conversations
-                else {}
-            )
-        finally:
-            for stack in stacks.values():
-                stack.stop()
+                if last and args.long_turns and args.long_conversations:
+                    long = long_conversations(
+                        stacks, turns=args.long_turns, conversations=args.long_conversations
+                    )
+            finally:
+                for stack in stacks.values():
+                    stack.stop()
     median, same_median = median_ratios(rounds, "ratio"), median_ratios(rounds, "same_work_ratio")
     results: dict[str, Any] = {
         "rounds": rounds,
