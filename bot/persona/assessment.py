@@ -118,6 +118,8 @@ class EventKind(enum.Enum):
     action = "action"  # an action ran
     active_loop = "active_loop"  # a form started (name) or ended (None)
     user = "user"  # a customer message
+    paused = "paused"  # the assistant stopped answering: a person took the conversation over
+    resumed = "resumed"  # the assistant answers again
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,14 @@ class TrackerEvent:
 
 
 SESSION_START = TrackerEvent(EventKind.session_start)
-_DICT_KINDS = {"session_started": EventKind.session_start, "restart": EventKind.session_start}
+PAUSED = TrackerEvent(EventKind.paused)
+RESUMED = TrackerEvent(EventKind.resumed)
+_DICT_KINDS = {
+    "session_started": SESSION_START,
+    "restart": SESSION_START,
+    "pause": PAUSED,
+    "resume": RESUMED,
+}
 
 
 def read_conversation(events: Iterable[TrackerEvent | None]) -> Conversation:
@@ -150,8 +159,9 @@ def read_conversation(events: Iterable[TrackerEvent | None]) -> Conversation:
     the names of the actions run (None items, events of no interest, are skipped).
 
     Only events after the latest session start (or restart) count, and not the answers
-    given to a form's questions (a phone number or "yes" says nothing about the customer's
-    style, and is not a failed turn). The channel is the one named in the latest message's
+    given to a form's questions nor what the customer writes to a person while the
+    assistant is paused (a phone number, "yes" or "no, just that one" says nothing about
+    the customer's style, and is not a failed turn). The channel is the one named in the latest message's
     metadata (the REST relay says which channel it serves) or else Rasa's input channel.
     """
     reader = ConversationReader()
@@ -173,11 +183,13 @@ class ConversationReader:
         self.latest: TrackerEvent | None = None
         self.actions: set[str] = set()
         self.in_form = False
+        self.paused = False
 
     def copy(self) -> ConversationReader:
         other = ConversationReader()
         other.messages = list(self.messages)
-        other.failures, other.latest, other.in_form = self.failures, self.latest, self.in_form
+        other.failures, other.latest = self.failures, self.latest
+        other.in_form, other.paused = self.in_form, self.paused
         other.actions = set(self.actions)
         return other
 
@@ -192,7 +204,9 @@ class ConversationReader:
                 self.actions.add(event.name)
             elif kind is EventKind.active_loop:
                 self.in_form = bool(event.name)
-            elif kind is EventKind.user and not self.in_form:
+            elif kind is EventKind.paused or kind is EventKind.resumed:
+                self.paused = kind is EventKind.paused
+            elif kind is EventKind.user and not self.in_form and not self.paused:
                 parse = event.parse_data or {}
                 cues = event.cues if event.cues is not None else MessageCues.from_dict(parse.get(CUES_KEY))
                 self.messages.append(cues)
@@ -211,7 +225,7 @@ def event_from_dict(event: Mapping[str, Any]) -> TrackerEvent | None:
     """The ``TrackerEvent`` of a tracker event in its JSON form (None: of no interest)."""
     kind = event.get("event")
     if kind in _DICT_KINDS:
-        return SESSION_START
+        return _DICT_KINDS[kind]
     if kind == "action":
         name = event.get("name")
         return TrackerEvent(EventKind.action, name=name) if isinstance(name, str) else None

@@ -45,6 +45,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActiveLoop,
+    ConversationPaused,
+    ConversationResumed,
     Event,
     Restarted,
     SessionStarted,
@@ -58,6 +60,8 @@ from rasa.shared.exceptions import InvalidConfigException
 from bot.core.settings import Settings
 from bot.handoff.turn import OWNED_SLOTS, TurnFacts, changed_slots, decide
 from bot.persona.assessment import (
+    PAUSED,
+    RESUMED,
     SESSION_START,
     Conversation,
     ConversationReader,
@@ -74,6 +78,8 @@ PERSONA_POLICY_PRIORITY = -1
 _PERSISTED_FILE = "persona_policy.json"
 # Where a message's ``TrackerEvent`` is kept on Rasa's event object.
 _MADE = "_persona_tracker_event"
+# The events that only mark a point of the conversation.
+_MARKS = {EventKind.session_start: SESSION_START, EventKind.paused: PAUSED, EventKind.resumed: RESUMED}
 # Conversations whose reading the policy carries on from turn to turn (``ConversationCache``).
 DEFAULT_CACHED_CONVERSATIONS = 1000
 
@@ -90,6 +96,10 @@ def _kind_of(cls: type[Event]) -> EventKind | None:
         return EventKind.active_loop
     if issubclass(cls, (SessionStarted, Restarted)):
         return EventKind.session_start
+    if issubclass(cls, ConversationPaused):
+        return EventKind.paused
+    if issubclass(cls, ConversationResumed):
+        return EventKind.resumed
     return None
 
 
@@ -118,7 +128,7 @@ def tracker_event(event: Event) -> TrackerEvent | None:
         return TrackerEvent(kind, name=name) if name else None
     if kind is EventKind.active_loop:
         return TrackerEvent(kind, name=cast(ActiveLoop, event).name)
-    return SESSION_START if kind is EventKind.session_start else None
+    return _MARKS.get(kind) if kind is not None else None
 
 
 class ConversationCache:

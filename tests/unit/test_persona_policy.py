@@ -35,7 +35,7 @@ from bot.handoff.turn import OWNED_SLOTS
 from bot.persona.assessment import DETAIL_SLOTS, conversation_from_events
 from bot.persona.cues import CUES_KEY, CueExtractor
 from bot.rasa.history import clone as history_clone
-from bot.rasa.persona_policy import PERSONA_POLICY_PRIORITY, PersonaPolicy, turn_facts
+from bot.rasa.persona_policy import PERSONA_POLICY_PRIORITY, ConversationCache, PersonaPolicy, turn_facts
 from tests.support import make_tracker, user_event
 
 PHONE_FIRST = "I'm not good with computers, can you ring me? My card hasn't come."
@@ -395,7 +395,6 @@ def test_a_conversation_is_read_on_from_where_the_last_turn_left_it(
 ) -> None:
     """Each turn reads its own events: the same conversation as reading every event, with
     forms, restarts and a tracker read back from the database (new event objects)."""
-    from bot.rasa.persona_policy import ConversationCache
 
     cache = ConversationCache()
     turns: list[list[Event]] = [
@@ -426,3 +425,35 @@ def test_a_conversation_is_read_on_from_where_the_last_turn_left_it(
     assert turn_facts(from_database, cache).conversation == turn_facts(t).conversation
     other = tracker(rasa_domain, [user(extractor, "hello there, is the app down?")])
     assert len(turn_facts(other, cache).conversation.messages) == 1, "another branch is read from the start"
+
+
+def test_what_the_customer_writes_to_a_person_does_not_count(
+    rasa_domain: Domain, extractor: CueExtractor
+) -> None:
+    """While a person has the conversation (the assistant paused), short answers to their
+    questions are not the customer's style and not failed turns: after the chat the persona
+    and the phone offer read the conversation with the assistant only."""
+    from rasa.shared.core.events import ConversationPaused, ConversationResumed
+
+    before = [
+        user(extractor, "hola, alguien ha usado mi tarjeta en una tienda que no conozco"),
+        *answered("utter_card_payment_not_recognised"),
+        user(extractor, "quiero hablar con una persona por favor", "request_human"),
+        ActionExecuted("action_hand_over"),
+        ConversationPaused(),
+    ]
+    with_staff = [
+        user(extractor, "no, solo ese", "nlu_fallback"),
+        user(extractor, "ok", "nlu_fallback"),
+        user(extractor, "vale gracias", "thank"),
+    ]
+    after = [
+        ConversationResumed(),
+        ActionExecuted("action_listen"),
+        user(extractor, "¿cuándo llega la tarjeta nueva?"),
+    ]
+    t = tracker(rasa_domain, [*before, *with_staff, *after])
+    convo = turn_facts(t).conversation
+    assert len(convo.messages) == 3 and convo.failures == 0
+    assert conversation_from_events([e.as_dict() for e in t.events]) == convo
+    assert turn_facts(t, ConversationCache()).conversation == convo
