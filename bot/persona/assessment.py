@@ -161,8 +161,9 @@ def read_conversation(events: Iterable[TrackerEvent | None]) -> Conversation:
     Only events after the latest session start (or restart) count, and not the answers
     given to a form's questions nor what the customer writes to a person while the
     assistant is paused (a phone number, "yes" or "no, just that one" says nothing about
-    the customer's style, and is not a failed turn). The channel is the one named in the latest message's
-    metadata (the REST relay says which channel it serves) or else Rasa's input channel.
+    the customer's style, and is not a failed turn). The channel is the one named in the
+    latest message's metadata (the REST relay says which channel it serves) or else Rasa's
+    input channel.
     """
     reader = ConversationReader()
     reader.read(events)

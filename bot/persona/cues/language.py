@@ -5,11 +5,12 @@ Most customer messages say their language in their small words ("my", "the" / "m
 supported language and none that belong only to another is that language, without asking
 the statistical detector (lingua). Only the function words that are in exactly one
 language's list count ("de", "la" and "no" are Spanish and French, and count for neither).
-On the cue corpus, the development and the hold-out conversations (4,805 messages) this
-decides four messages in five, in a quarter of lingua's time, and never against what the
-messages were written in: where it and lingua disagreed (five messages, technical
-Spanish and French with English terms such as "endpoint" and "Bad Gateway"), it was right.
-Every other message is identified by lingua.
+On the cue corpus's 4,465 labelled messages of three words or more it decides 83 % of
+them, none against its label, in a third of lingua's time; with it the corpus is identified
+right 99.7 % of the time against 99.4 % with lingua alone. Where the two disagreed, on the
+corpus and the development and hold-out conversations (five messages: technical Spanish
+and French with English terms such as "endpoint" and "Bad Gateway"), it was right. Every
+other message is identified by lingua.
 """
 
 from __future__ import annotations
