@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.persona.assessment import PersonaEngine
     from bot.persona.catalogue import load_catalogue
     from bot.persona.cues import CueExtractor
+    from bot.persona.cues.language import LanguageIdentifier
 
     t1 = time.perf_counter()
     catalogue = load_catalogue(DEFAULT_PERSONAS_FILE)
@@ -127,7 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         nlp.make_doc(text)
         tokenize.append(time.perf_counter() - start)
-    detector = extractor.identifier
+    # lingua alone: the identifier without the function-word step the plugin runs first
+    settings = catalogue.settings.language
+    detector = LanguageIdentifier(
+        catalogue.settings.languages,
+        min_words=settings.min_words,
+        min_confidence=settings.min_confidence,
+        markers=settings.markers,
+    )
     detect: list[float] = []
     for text in stream[WARMUP:]:
         start = time.perf_counter()
