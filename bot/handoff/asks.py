@@ -101,30 +101,25 @@ class SideClauses:
         return {"request": self.request.value if self.request else None, "words": self.words}
 
 
-def clauses(text: str) -> list[tuple[int, int]]:
-    """Character ranges of the clauses of ``text`` (without the separators)."""
+def _spans(text: str, boundary: re.Pattern[str]) -> list[tuple[int, int]]:
+    """Character ranges of ``text`` between the matches of ``boundary``, with a word in them."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in _BOUNDARY.finditer(text):
-        if match.start() > start:
-            spans.append((start, match.start()))
+    for match in boundary.finditer(text):
+        spans.append((start, match.start()))
         start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
+    spans.append((start, len(text)))
     return [(s, e) for s, e in spans if _WORD.search(text[s:e])]
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the clauses of ``text`` (without the separators)."""
+    return _spans(text, _BOUNDARY)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """Character ranges of the sentences of ``text`` (without their end punctuation)."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        if _WORD.search(text[start : match.start()]):
-            spans.append((start, match.start()))
-        start = match.end()
-    if _WORD.search(text[start:]):
-        spans.append((start, len(text)))
-    return spans
+    return _spans(text, _SENTENCE_END)
 
 
 def _words(clause: str) -> set[str]:

@@ -155,20 +155,22 @@ def policy_from_mapping(service: Mapping[str, Any], *, where: str = "service") -
             )
         return dt.timedelta(minutes=value)
 
-    region = service.get("default_region", "GB")
-    if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise ServiceConfigError(f"{where}.default_region: unknown region {region!r}")
+    def phone_region(value: Any, key: str) -> str:
+        if not isinstance(value, str) or value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ServiceConfigError(f"{where}.{key}: unknown region {value!r}")
+        return value.upper()
+
+    region = phone_region(service.get("default_region", "GB"), "default_region")
     raw_languages = service.get("language_regions") or {}
     if not isinstance(raw_languages, dict):
         raise ServiceConfigError(f"{where}.language_regions must map languages to regions (fr: FR)")
-    language_regions: dict[str, str] = {}
-    for language, lang_region in raw_languages.items():
-        if not isinstance(lang_region, str) or lang_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-            raise ServiceConfigError(f"{where}.language_regions.{language}: unknown region {lang_region!r}")
-        language_regions[str(language)] = lang_region.upper()
+    language_regions = {
+        str(language): phone_region(value, f"language_regions.{language}")
+        for language, value in raw_languages.items()
+    }
     return ServicePolicy(
         hours=BusinessHours(tz, days),
-        default_region=region.upper(),
+        default_region=region,
         language_regions=language_regions,
         window=dt.timedelta(minutes=positive_int("callback_window_minutes", 120)),
         lead=dt.timedelta(minutes=positive_int("callback_lead_minutes", 30)),

@@ -37,7 +37,6 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,18 +96,26 @@ def redact_event_data(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return out, kinds
 
 
+def _as_stored(event: Event) -> tuple[Event, dict[str, Any]]:
+    """``event`` as it may be stored, and its ``as_dict()``: the same event when there is
+    nothing to remove."""
+    data = event.as_dict()
+    redacted, kinds = redact_event_data(data)
+    if not kinds:
+        return event, data
+    logger.info("tracker.redacted event=%s removed=%s", data.get("event"), ",".join(sorted(set(kinds))))
+    stored = Event.from_parameters(redacted) or event
+    return stored, stored.as_dict()
+
+
 def redact_event(event: Event) -> Event:
     """``event`` as it may be stored: the same event when there is nothing to remove."""
-    data, kinds = redact_event_data(event.as_dict())
-    if not kinds:
-        return event
-    logger.info("tracker.redacted event=%s removed=%s", data.get("event"), ",".join(sorted(set(kinds))))
-    return Event.from_parameters(data) or event
+    return _as_stored(event)[0]
 
 
-def _row(sender_id: str, event: Event) -> dict[str, Any]:
-    """The ``events`` row of ``event``, as Rasa's SQL store writes it."""
-    data = event.as_dict()
+def _row(sender_id: str, event: Event, data: dict[str, Any]) -> dict[str, Any]:
+    """The ``events`` row of ``event`` (``data``: its ``as_dict()``), as Rasa's SQL store
+    writes it."""
     parse = data.get("parse_data")
     intent = parse.get("intent") if isinstance(parse, dict) else None
     return {
@@ -140,7 +147,6 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self.cache_conversations = max(0, int(cache_conversations))
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
-        self._written: dict[str, list[Event]] = {}
 
     def _stored(self, session: Any, sender_id: str) -> tuple[int, int]:
         """The conversation's event count and last event id, across sessions."""
@@ -185,12 +191,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if kept is not None and kept.domain is self.domain:
             with self.session_scope() as session:
                 before = self._stored(session, sender_id)
-        self._written[sender_id] = []
-        try:
-            await self._save_new_events(tracker)
-            written = self._written.get(sender_id, [])
-        finally:
-            self._written.pop(sender_id, None)
+        written = await self._save_new_events(tracker)
         if kept is None or before != kept.stored:
             return
         if any(isinstance(e, SessionStarted) for e in written):
@@ -204,21 +205,20 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         adopt(kept.tracker, tracker)  # the next turn carries on with this turn's history
         self._keep(sender_id, kept.tracker, after)
 
-    async def _save_new_events(self, tracker: DialogueStateTracker) -> None:
+    async def _save_new_events(self, tracker: DialogueStateTracker) -> list[Event]:
         """Rasa's ``SQLTrackerStore.save`` — the new events streamed to the event broker, the
-        events the database does not hold yet written with the same columns — in one INSERT
-        for all of them: through the ORM's unit of work each row cost ~0.1 ms."""
+        events the database does not hold yet written with the same columns, redacted — in
+        one INSERT for all of them (through the ORM's unit of work each row cost ~0.1 ms).
+        Returns the events as written."""
         await self.stream_events(tracker)
+        written: list[Event] = []
         with self.session_scope() as session:
-            rows = [_row(tracker.sender_id, event) for event in self._additional_events(session, tracker)]
+            rows = []
+            for event in self._additional_events(session, tracker):
+                stored, data = _as_stored(event)
+                written.append(stored)
+                rows.append(_row(tracker.sender_id, stored, data))
             if rows:
                 session.execute(sa.insert(self.SQLEvent.__table__), rows)
             session.commit()
-
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
-        written = self._written.get(tracker.sender_id)
-        for event in super()._additional_events(session, tracker):
-            stored = redact_event(event)
-            if written is not None:
-                written.append(stored)
-            yield stored
+        return written
