@@ -9,6 +9,9 @@ from typing import Any
 import yaml
 
 FALLBACK_LANGUAGE = "en"
+# The lines a customer who cannot use a voice call is given through text relay.
+RELAYED_LINES = ("phone_main", "phone_cards", "phone_abroad", "phone_direct")
+UK_PREFIX = "+44"
 
 
 class BankConfigError(ValueError):
@@ -23,13 +26,32 @@ class BankInfo:
     ``{app_name}``, ``{website}``, ``{phone_main}``, ``{phone_cards}``, ``{phone_abroad}``,
     ``{phone_direct}`` (the team speaking that language), ``{phone_relay}`` (text relay),
     ``{hours}`` and ``{timezone}``,
-    in ``language`` where the file has it, else English.
+    in ``language`` where the file has it, else English. ``template_vars(language,
+    relay=True)`` gives the UK lines in their text-relay form instead, for a customer who
+    cannot use a voice call: the relay prefix, the number in its national form and the
+    words that say how ("18001 020 7946 0999 via Relay UK").
     """
 
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    relay_prefix: str | None = None
+    relay_via: dict[str, str] = field(default_factory=dict)
 
-    def template_vars(self, language: str | None = None) -> dict[str, str]:
-        return {name: self.text(name, language) for name in self.values}
+    def template_vars(self, language: str | None = None, *, relay: bool = False) -> dict[str, str]:
+        out = {name: self.text(name, language) for name in self.values}
+        if relay:
+            for name in RELAYED_LINES:
+                if name in out:
+                    out[name] = self.relayed(out[name], language)
+        return out
+
+    def relayed(self, number: str, language: str | None = None) -> str:
+        """``number`` as a customer who cannot use a voice call reaches it (unchanged when
+        it is not a UK number or no relay prefix is configured)."""
+        if not self.relay_prefix or not number.startswith(UK_PREFIX):
+            return number
+        national = "0" + number[len(UK_PREFIX) :].strip()
+        via = self.relay_via.get(language or FALLBACK_LANGUAGE) or self.relay_via.get(FALLBACK_LANGUAGE, "")
+        return f"{self.relay_prefix} {national} {via}".strip()
 
     def text(self, name: str, language: str | None = None) -> str:
         """One fact in ``language`` (else English)."""
@@ -96,6 +118,10 @@ def load_bank_info(path: Path) -> BankInfo:
         raise BankConfigError(f"{path}: expected a mapping at the top level")
     phone = _section(data, "phone", path)
     hours = _section(data, "hours", path)
+    relay_prefix = phone.get("relay_prefix")
+    if relay_prefix is not None and not str(relay_prefix).isdigit():
+        raise BankConfigError(f"{path}: field 'phone.relay_prefix' must be digits, got {relay_prefix!r}")
+    relay_via = _text(phone, "relay_via", path, "phone.relay_via") if "relay_via" in phone else {}
     return BankInfo(
         {
             "bank_name": _text(data, "bank_name", path, "bank_name"),
@@ -110,5 +136,7 @@ def load_bank_info(path: Path) -> BankInfo:
             "phone_direct": _text(phone, "direct" if "direct" in phone else "main", path, "phone.direct"),
             "hours": _text(hours, "text", path, "hours.text"),
             "timezone": _text(hours, "timezone", path, "hours.timezone"),
-        }
+        },
+        relay_prefix=str(relay_prefix) if relay_prefix is not None else None,
+        relay_via=relay_via,
     )

@@ -117,6 +117,7 @@ class Route:
             "offer_phone": self.phone.offer,
             "offer_phone_reason": self.phone.reason,
             "phone_blocked": self.phone.blocked,
+            "cannot_phone": self.phone.cannot_phone,
         }
 
     @classmethod
@@ -127,7 +128,10 @@ class Route:
         try:
             nxt = Next(data["next"])
             phone = PhoneOfferDecision(
-                bool(data["offer_phone"]), str(data["offer_phone_reason"]), bool(data["phone_blocked"])
+                bool(data["offer_phone"]),
+                str(data["offer_phone_reason"]),
+                bool(data["phone_blocked"]),
+                cannot_phone=bool(data.get("cannot_phone")),
             )
         except (KeyError, ValueError):
             return None

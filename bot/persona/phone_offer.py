@@ -38,16 +38,25 @@ class PhoneOfferDecision:
         offer: offer a phone call now.
         reason: why, in words staff can read.
         blocked: rule 1 applies — never call this customer; use text channels.
+        cannot_phone: the customer cannot use a voice call (a hearing or speech need, in the
+            profile or said): answers give the bank's lines in their text-relay form.
     """
 
     offer: bool
     reason: str
     blocked: bool = False
+    cannot_phone: bool = False
 
 
 def count_showing(messages: Sequence[MessageCues], signal: str) -> int:
     """How many of the messages show ``signal``."""
     return sum(1 for m in messages if m.shows(signal))
+
+
+def cannot_phone(messages: Sequence[MessageCues], profile: Profile | None) -> bool:
+    """A hearing or speech need, in the profile or said in the conversation: the customer
+    cannot use a voice call (not only does not want one)."""
+    return (profile is not None and profile.cannot_take_calls) or count_showing(messages, "hearing_need") > 0
 
 
 def no_calls_reason(messages: Sequence[MessageCues], profile: Profile | None) -> str | None:
@@ -107,7 +116,9 @@ def decide_phone_offer(
     """
     no_calls = no_calls_reason(messages, profile)
     if no_calls:
-        return PhoneOfferDecision(False, f"no calls: {no_calls}", blocked=True)
+        return PhoneOfferDecision(
+            False, f"no calls: {no_calls}", blocked=True, cannot_phone=cannot_phone(messages, profile)
+        )
     if held_back:
         return PhoneOfferDecision(False, held_back)
 

@@ -85,9 +85,13 @@ def _format(tracker: DialogueStateTracker, output_channel: str) -> str:
     return output_format(channel or output_channel, tracker.sender_id)
 
 
-def _phone_line(slots: dict[str, Any]) -> bool:
-    decided = Route.from_slot(slots.get(ROUTE_SLOT))
-    return decided is not None and decided.phone_line
+def _phone_line(route: Route | None) -> bool:
+    return route is not None and route.phone_line
+
+
+def _cannot_phone(route: Route | None) -> bool:
+    """The customer cannot use a voice call: the bank's lines go in their text-relay form."""
+    return route is not None and route.phone.cannot_phone
 
 
 CHOICES_KWARG = "choices"
@@ -205,6 +209,7 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
             )
         if closed:  # never point to a line that is closed without saying so
             variables[HOURS] = closed
+        route = Route.from_slot(slots.get(ROUTE_SLOT))
         ctx = RenderContext(
             persona=slots.get("persona"),
             language=language,
@@ -212,7 +217,8 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
             frustrated=_frustrated(tracker),
             first_of_turn=first,
             shared_card_data=_shared_card_data(tracker),
-            phone_line=_phone_line(slots),
+            phone_line=_phone_line(route),
+            cannot_phone=_cannot_phone(route),
             previous_texts=previous,
             variables=variables,
             choices=_choices(kwargs.get(CHOICES_KWARG)),
@@ -222,7 +228,7 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
             # Kept with the bot message (its metadata): the widget shows its own strings
             # in the conversation's language.
             return {**message, "language": ctx.language}
-        variables = {**self.bank.template_vars(ctx.language), **kwargs}
+        variables = {**self.bank.template_vars(ctx.language, relay=ctx.cannot_phone), **kwargs}
         if closed:
             variables[HOURS] = closed
         fallback: dict[str, Any] | None = await super().generate(

@@ -44,6 +44,8 @@ class RenderContext:
         shared_card_data: the customer's message held card data (a card number, an IBAN,
             a security code, a PIN or a password).
         phone_line: the route puts the phone line before answers (``bot.handoff.routing``).
+        cannot_phone: the customer cannot use a voice call (a hearing or speech need): the
+            bank's lines are given in their text-relay form (``BankInfo.relayed``).
         previous_texts: earlier bot texts of the conversation, newest last.
         variables: extra template variables (slots, action keyword arguments);
             ``customer_name`` when known also fills ``{name_suffix}``.
@@ -58,6 +60,7 @@ class RenderContext:
     first_of_turn: bool = True
     shared_card_data: bool = False
     phone_line: bool = False
+    cannot_phone: bool = False
     previous_texts: Sequence[str] = ()
     variables: Mapping[str, Any] = field(default_factory=dict)
     choices: Sequence[Mapping[str, str]] = ()
@@ -96,11 +99,13 @@ class Renderer:
         fresh = [a for a in alternatives if a not in used]
         return (fresh or [a for a in alternatives if a != last] or alternatives)[0]
 
-    def _fill(self, text: str, selection: Selection, extra: Mapping[str, Any] | None = None) -> str:
+    def _fill(
+        self, text: str, selection: Selection, extra: Mapping[str, Any] | None = None, *, relay: bool = False
+    ) -> str:
         extra = extra or {}
         name = extra.get(CUSTOMER_NAME)
         personal = {CUSTOMER_NAME: name or "", NAME_SUFFIX: f" {name}" if name else ""}
-        return fill(text, {**self.bank.template_vars(selection.language), **extra, **personal})
+        return fill(text, {**self.bank.template_vars(selection.language, relay=relay), **extra, **personal})
 
     def render(self, response: str, ctx: RenderContext) -> dict[str, Any] | None:
         """The message for ``response``, or None when the catalogue does not know it."""
@@ -110,7 +115,7 @@ class Renderer:
             return None
         language = selection.language
         variant = selection.variant
-        text = self._fill(variant.texts[0], selection, ctx.variables)
+        text = self._fill(variant.texts[0], selection, ctx.variables, relay=ctx.cannot_phone)
         parts: list[str] = []
         allows = self.wording.allows(response)
         if ctx.first_of_turn and ctx.shared_card_data:

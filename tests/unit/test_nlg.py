@@ -28,6 +28,31 @@ async def test_phone_numbers_come_from_the_config(rasa_domain: Domain, bank: Ban
     assert bank.phone_cards in response["text"]
 
 
+async def test_a_customer_who_cannot_use_a_voice_call_is_given_the_lines_through_text_relay(
+    rasa_domain: Domain, bank: BankInfo
+) -> None:
+    from bot.handoff.routing import Next, Route
+    from bot.persona.phone_offer import PhoneOfferDecision
+
+    nlg = PersonaNLG(endpoint_config=None, domain=rasa_domain)
+    cannot = PhoneOfferDecision(
+        False, "no calls: customer said they cannot hear", blocked=True, cannot_phone=True
+    )
+    refused = PhoneOfferDecision(False, "no calls: customer refused phone calls", blocked=True)
+    for language in ("en", "es", "fr"):
+        slots = {"language": language, "route": Route(Next.answer, "x", cannot).to_slot()}
+        tracker = _tracker(rasa_domain, slots, "I'm deaf. I lost my card")
+        response = await nlg.generate("utter_lost_or_stolen_card", tracker, "rest")
+        assert response is not None
+        assert bank.phone_cards not in response["text"], language
+        assert bank.relayed(bank.phone_cards, language) in response["text"], language
+        # Refusing calls is not being unable to call: the number stays as it is.
+        slots = {"language": language, "route": Route(Next.answer, "x", refused).to_slot()}
+        tracker = _tracker(rasa_domain, slots, "don't call me. I lost my card")
+        response = await nlg.generate("utter_lost_or_stolen_card", tracker, "rest")
+        assert response is not None and bank.phone_cards in response["text"], language
+
+
 async def test_kwargs_override_bank_variables(rasa_domain: Domain, bank: BankInfo) -> None:
     nlg = PersonaNLG(endpoint_config=None, domain=rasa_domain)
     tracker = DialogueStateTracker.from_events("u1", [])

@@ -83,6 +83,29 @@ def test_customers_who_must_not_be_called_are_never_put_through_to_the_phone(
     assert decide(engine, extractor, turns, profile=profile).phone.blocked
 
 
+@pytest.mark.parametrize(
+    ("turns", "profile", "cannot"),
+    [
+        (["my card is lost"], {"accessibility_needs": ["speech"]}, True),
+        (["I'm deaf and can't use the phone. I lost my card yesterday."], None, True),
+        (["Je suis sourde. Ma carte a été volée."], None, True),
+        (["don't call me, how do I freeze my card"], None, False),
+        (["my card is lost"], {"consent_to_calls": False}, False),
+        (["my card is lost"], None, False),
+    ],
+)
+def test_only_a_hearing_or_speech_need_gives_the_lines_in_their_text_relay_form(
+    engine: PersonaEngine,
+    extractor: CueExtractor,
+    turns: list[str],
+    profile: dict[str, Any] | None,
+    cannot: bool,
+) -> None:
+    decided = decide(engine, extractor, turns, profile=profile)
+    assert decided.phone.cannot_phone is cannot
+    assert Route.from_slot(decided.to_slot()) == decided
+
+
 def test_a_request_to_be_phoned_gives_our_numbers_then_the_callback(
     engine: PersonaEngine, extractor: CueExtractor
 ) -> None:
