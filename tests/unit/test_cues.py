@@ -120,6 +120,8 @@ def _identifier_without_lingua() -> LanguageIdentifier:
         ("je ne trouve pas le virement", "fr", 0.875),
         # Technical Spanish with English terms: the detector read such messages as English.
         ("el endpoint de saldo da timeout, mi app no", "es", 0.75),
+        # One stray word of another language does not hide the rest (4 against 1: a lead of 3).
+        ("my card was blocked and the app is down, mi", "en", 0.875),
     ],
 )
 def test_function_words_of_one_language_decide_without_the_detector(
@@ -135,11 +137,35 @@ def test_function_words_of_one_language_decide_without_the_detector(
         "my tarjeta que no funciona",  # one English and one Spanish function word: undecided
         "card blocked de nuevo",  # "de" is Spanish and French: it counts for neither
         "the card fails again",  # one function word is not enough
+        "my card the tarjeta que mi",  # 2 against 2
     ],
 )
 def test_mixed_or_few_function_words_leave_the_language_to_the_detector(text: str) -> None:
     with pytest.raises(AssertionError, match="lingua was asked"):
         _identifier_without_lingua().identify(text, n_words=len(text.split()))
+
+
+def test_the_shipped_function_words_decide_long_messages_with_a_stray_word_or_an_identifier(
+    extractor: CueExtractor,
+) -> None:
+    identifier = extractor.identifier
+    detector, identifier._detector = identifier._detector, _NoDetector()  # type: ignore[assignment]
+    try:
+        for text, language in [
+            # "sent" is also a French function word; "possible" too.
+            ("Good afternoon. I would like to know whether my new debit card has been sent out yet.", "en"),
+            ("Would it be possible to speak to somebody on the telephone instead?", "en"),
+            # The letters of a hex identifier are no Spanish "e" or "a".
+            ("my payment 3f2a9c1e-7b4d-4e8a-9c21-5d6e7f8a9b0c is stuck since the weekend", "en"),
+            (
+                "Je vous prie de bien vouloir m'excuser, mais je n'arrive pas du tout à utiliser ce service",
+                "fr",
+            ),
+        ]:
+            guess = identifier.identify(text, n_words=len(text.split()))
+            assert (guess.language, guess.clear) == (language, True), text
+    finally:
+        identifier._detector = detector
 
 
 def test_the_shipped_extractor_reads_technical_spanish_and_french_as_written(extractor: CueExtractor) -> None:

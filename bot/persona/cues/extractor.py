@@ -145,6 +145,32 @@ def _lexicon_words(nlp: SpacyLanguage, lexicon: Lexicon, lang: str) -> set[str]:
     return words
 
 
+# Token attributes a pattern's words are checked on before the pattern runs (``_needs``).
+_CHECKED_ATTRS = {"NORM": "norm_", "LOWER": "lower_", "ORTH": "orth_"}
+# Quantifiers under which a pattern token must be there (spaCy: none means exactly one).
+_PRESENT_OPS = frozenset({"1", "+"})
+
+
+def _needs(pattern: list[dict[str, Any]]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """What a message must have for ``pattern`` to match: for each token the pattern needs
+    (not optional), the token attribute and its possible values, where the pattern names
+    them (``NORM``/``LOWER``/``ORTH``, a word or ``IN`` a list). A message without one of
+    them cannot match, and the pattern is not run: spaCy's ``Matcher`` tests ``IN`` lists
+    in Python at every token, ~60 us a message for all the patterns, while most messages
+    have none of the words of most patterns."""
+    needs = []
+    for spec in pattern:
+        if str(spec.get("OP", "1")) not in _PRESENT_OPS:
+            continue
+        for key, attr in _CHECKED_ATTRS.items():
+            value = spec.get(key)
+            if isinstance(value, str):
+                needs.append((attr, frozenset({value})))
+            elif isinstance(value, dict) and set(value) == {"IN"} and isinstance(value["IN"], list):
+                needs.append((attr, frozenset(v for v in value["IN"] if isinstance(v, str))))
+    return tuple(needs)
+
+
 @dataclass(frozen=True)
 class _Hit:
     start: int
@@ -183,8 +209,8 @@ class _LanguageMatchers:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="NORM")
         # Signals matched on the word form: the folded form is kept in the lemma slot.
         self.form_phrases = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
-        self.patterns = Matcher(self.nlp.vocab)
-        self.has_patterns = False
+        # One matcher per token pattern, run only when the message has the words it needs.
+        self.patterns: list[tuple[tuple[tuple[str, frozenset[str]], ...], Matcher]] = []
         self.labels: dict[int, tuple[str, str, float]] = {}
 
     def make_doc(self, text: str) -> Doc:
@@ -243,13 +269,24 @@ class _LanguageMatchers:
         for weight, docs in by_weight.items():
             matcher.add(self._label(kind, name, weight), docs)
         for item in lexicon.pattern_items(lang):
-            self.patterns.add(self._label(kind, name, float(item.weight)), [self._normalised(item.pattern)])
-            self.has_patterns = True
+            pattern = self._normalised(item.pattern)
+            matcher = Matcher(self.nlp.vocab)
+            matcher.add(self._label(kind, name, float(item.weight)), [pattern])
+            self.patterns.append((_needs(pattern), matcher))
 
     def match(self, doc: Doc) -> list[_Hit]:
         matches = list(self.phrases(doc)) + list(self.form_phrases(doc))
-        if self.has_patterns:
-            matches += self.patterns(doc)
+        present: dict[str, set[str]] = {}
+        for needs, matcher in self.patterns:
+            for attr, values in needs:
+                found = present.get(attr)
+                if found is None:
+                    found = present[attr] = {getattr(token, attr) for token in doc}
+                if found.isdisjoint(values):
+                    break
+            else:
+                matches += matcher(doc)
+        matches.sort(key=lambda m: (m[1], m[2]))
         hits = []
         for match_id, start, end in matches:
             kind, name, weight = self.labels[match_id]
@@ -408,28 +445,30 @@ def _saturate(weight: float) -> float:
 def _shape_signals(text: str, words: list[Any], stop_words: frozenset[str], acc: _Acc) -> None:
     """Signals computed from the text's shape rather than its words."""
     n_words = len(words)
-    letters = len(_LETTER.findall(text))
     upper = len(_UPPER.findall(text))
 
     if emoji := _EMOJI.findall(text):
         acc.add("emoji", 1.0, "".join(emoji[:3]))
-    if n_words >= 3 and letters and upper == 0:
+    if n_words >= 3 and upper == 0 and _LETTER.search(text):
         acc.add("no_capitals", 1.0, "(no capital letters)")
     if 0 < n_words <= 3:
         acc.add("brevity", 1.0, f"(only {n_words} word{'s' if n_words > 1 else ''})")
     elif n_words <= 6:
         acc.add("brevity", 0.5, f"(only {n_words} words)")
-    content = [t for t in words if t.is_alpha and t.lower_ not in stop_words]
-    if 2 <= n_words <= 7 and len(content) >= n_words - 1 and not text.rstrip().endswith("?"):
+    if (
+        2 <= n_words <= 7
+        and sum(1 for t in words if t.is_alpha and t.lower_ not in stop_words) >= n_words - 1
+        and not text.rstrip().endswith("?")
+    ):
         acc.add("keyword_style", 1.0, "(keywords: " + " ".join(t.text for t in words) + ")")
 
     # Casual register from spelling.
     lowered = text.lower()
-    if _REPEATED_LETTERS.search(text):
-        acc.add("casual", 0.4, _REPEATED_LETTERS.search(text).group(0))  # type: ignore[union-attr]
+    if repeated := _REPEATED_LETTERS.search(text):
+        acc.add("casual", 0.4, repeated.group(0))
     if m := _MISSING_APOSTROPHE.search(lowered):
         acc.add("casual", 0.4, m.group(0))
-    if _LOWER_I.search(text) and upper == 0:
+    if upper == 0 and _LOWER_I.search(text):
         acc.add("casual", 0.3, "(lower-case 'i')")
 
     # Formal register from complete, punctuated sentences.
@@ -437,6 +476,8 @@ def _shape_signals(text: str, words: list[Any], stop_words: frozenset[str], acc:
         acc.add("formal", 0.3, "(complete, punctuated sentences)")
 
     # Frustration from shouting and repeated punctuation.
+    # Letters are counted only when there are capitals enough to be shouting.
+    letters = len(_LETTER.findall(text)) if upper >= SHOUT_RATIO * MIN_SHOUT_LETTERS else 0
     if letters >= MIN_SHOUT_LETTERS and upper / letters >= SHOUT_RATIO:
         acc.add("frustration", 0.6, "(writes in capitals)")
     elif shouted := [w for w in text.split() if len(w) >= MIN_SHOUTED_WORD and w.isalpha() and w.isupper()]:
