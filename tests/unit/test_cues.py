@@ -318,6 +318,18 @@ def test_the_classifier_adds_cues_the_rules_miss_and_says_so(
         assert any(e.startswith("(cue classifier") for e in cues.evidence[cue])
 
 
+def test_the_classifier_does_not_add_a_register_the_rules_found_the_opposite_of(
+    extractor: CueExtractor,
+) -> None:
+    # The classifier reads "hola" as casual (0.91); "buenas tardes" is a formal salutation.
+    for text in ("Hola, buenas tardes", "Hola, buenas tardes. Quisiera saber cuándo llega mi tarjeta."):
+        cues = extractor.extract(text)
+        assert cues.shows("formal") and "casual" not in cues.signals, (text, cues.evidence)
+    # Without a formal hit it still counts.
+    cues = extractor.extract("oye necesito ayuda con la tarjeta")
+    assert cues.shows("casual") and not cues.shows("formal")
+
+
 def test_without_a_trained_classifier_the_rules_still_work(
     catalogue: PersonaCatalogue, tmp_path: Path
 ) -> None:

@@ -57,6 +57,11 @@ def test_bad_enum_names_file_line_persona_and_field(shipped: str) -> None:
             "field 'cues.signals.technical': must be a number",
         ),
         ("signals: {technical: 2.4}", "signals: {sparkle: 1}", "unknown signal 'sparkle'"),
+        (
+            "    opposite: formal",
+            "    opposite: stiff",
+            "field 'signals.casual.opposite': unknown signal 'stiff'",
+        ),
         ("fallback_persona: default", "fallback_persona: nobody", "field 'settings.fallback_persona'"),
         ("default_language: en", "default_language: de", "'de' is not in settings.languages"),
         ("version: 1", "version: 7", "unsupported version 7"),

@@ -120,6 +120,8 @@ def _cross_checks(reporter: _Reporter, cat: PersonaCatalogue, *, compile_pattern
             reporter.add(("signals", name, "phrases"), f"language {lang!r} is not in settings.languages")
         if signal.negated_as is not None and signal.negated_as not in cat.signals:
             reporter.add(("signals", name, "negated_as"), f"unknown signal {signal.negated_as!r}")
+        if signal.opposite is not None and signal.opposite not in cat.signals:
+            reporter.add(("signals", name, "opposite"), f"unknown signal {signal.opposite!r}")
     for lang in sorted(set(st.matching) - langs):
         reporter.add(("settings", "matching", lang), f"language {lang!r} is not in settings.languages")
     for i, persona in enumerate(cat.personas):

@@ -152,6 +152,9 @@ class Signal(Lexicon):
     scope: List[Scope] = Field(default_factory=list)
     # A negated hit counts for this signal instead ("no need to call me": a refusal).
     negated_as: Union[StrictStr, None] = None
+    # A signal the rules found that the cue classifier may not add this one beside ("buenas
+    # tardes" is formal: the classifier's "casual" for "Hola, buenas tardes" does not count).
+    opposite: Union[StrictStr, None] = None
 
 
 class Tone(_Strict):

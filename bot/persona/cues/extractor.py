@@ -334,6 +334,7 @@ class CueExtractor:
         self.languages = list(st.languages)
         self.scoped = {name: sig for name, sig in catalogue.signals.items() if sig.scope}
         self.opposites = {name: sig.negated_as for name, sig in catalogue.signals.items() if sig.negated_as}
+        self.contrary = {name: sig.opposite for name, sig in catalogue.signals.items() if sig.opposite}
         self._matchers: dict[str, _LanguageMatchers] = {}
         lexicons: list[tuple[str, str, Lexicon]] = [("s", n, sig) for n, sig in catalogue.signals.items()]
         lexicons += [("p", p.id, p.cues) for p in catalogue.personas]
@@ -394,7 +395,12 @@ class CueExtractor:
         _shape_signals(text, words, self._matchers[primary].stop_words, signals)
         if self.classifier is not None:
             for cue, p in self.classifier.predict(text, primary).items():
-                if p >= CLASSIFIER_MIN_PROBABILITY and signals.weight.get(cue, 0.0) < CLASSIFIER_ADDS_BELOW:
+                contrary = self.contrary.get(cue)
+                if (
+                    p >= CLASSIFIER_MIN_PROBABILITY
+                    and signals.weight.get(cue, 0.0) < CLASSIFIER_ADDS_BELOW
+                    and (contrary is None or signals.weight.get(contrary, 0.0) < CLASSIFIER_ADDS_BELOW)
+                ):
                     signals.add(cue, (p - 0.5) * 2, f"(cue classifier {math.floor(p * 100) / 100:.2f})")
         strengths = {k: _saturate(w) for k, w in signals.weight.items() if w > 0}
         return MessageCues(
