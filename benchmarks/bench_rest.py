@@ -8,9 +8,9 @@ persona policy, which sets the persona and route slots inside Rasa after every m
 "Off" is the same data trained without the cue component and without the persona policy
 (built once into models/bench/, retrained only when config, domain or data change). Both
 stacks run side by side on free loopback ports, replaying customer wording from
-tests/data/personas_dev.yml. Each round starts both stacks afresh (which starts first
-alternates by round: a Rasa process's speed varies from one start to the next by up to ~2
-ms a turn, see ``start_stacks``) and warms them alike. The machine is shared, so load
+tests/data/personas_dev.yml. Each round starts both stacks afresh and together (a Rasa
+process's speed varies from one start to the next by up to ~2 ms a turn, most often to the
+cost of the one started first, see ``start_stacks``) and warms them alike. The machine is shared, so load
 drifts over minutes; each round therefore runs every conversation on both stacks one right
 after the other (which goes first alternates), then throughput on each (on then off, off
 then on, … alternating by round). Each round gives p50/p95 turn latency, throughput and
@@ -301,24 +301,35 @@ def median_ratios(rounds: list[dict[str, Any]], key: str) -> dict[str, float]:
 
 
 def start_stacks(models: dict[str, Path], order: list[str], workdir: Path) -> dict[str, Stack]:
-    """Both stacks, started afresh in ``order`` and warmed alike: the same messages, and
-    every script message parsed once by each (TensorFlow and the caches meet each wording
-    before the timing). Between two stacks of the same model, a Rasa process was measured
-    0.1–1.9 ms a turn slower than the other, the same one for the life of the processes,
-    most often the one started first: each round therefore runs on new processes, and which
-    starts first alternates."""
+    """Both stacks, started afresh at the same time and warmed alike, message by message in
+    turn: the same messages, and every script message parsed once by each (TensorFlow and
+    the caches meet each wording before the timing). Between two stacks of the same model, a
+    Rasa process was measured 0.1–1.9 ms a turn slower than the other, the same one for the
+    life of the processes, most often the one started first (4 pairs of 4): each round
+    therefore runs on new processes, started together so that neither is first."""
     stacks: dict[str, Stack] = {}
+    print(f"bench: starting {' and '.join(order)} together...", file=sys.stderr, flush=True)
+    with ThreadPoolExecutor(len(order)) as pool:
+        futures = {
+            name: pool.submit(Stack.start, model=models[name], workdir=workdir / name) for name in order
+        }
+        failure: BaseException | None = None
+        for name, future in futures.items():
+            try:
+                stacks[name] = future.result()
+            except BaseException as exc:  # the other stack still has to be stopped
+                failure = failure or exc
     try:
-        for name in order:
-            print(f"bench: starting {name}...", file=sys.stderr, flush=True)
-            stacks[name] = Stack.start(model=models[name], workdir=workdir / name)
+        if failure is not None:
+            raise failure
         convs = scripts()
         texts = list(dict.fromkeys(t for conv in convs for t in conv))
-        for stack in stacks.values():
-            for i in range(WARMUP_TURNS):
-                stack.rest(f"warm-{i}", convs[i % len(convs)][0])
-            for text in texts:
-                post_json(stack.api("/model/parse"), {"text": text})
+        for i in range(WARMUP_TURNS):
+            for name in order:
+                stacks[name].rest(f"warm-{i}", convs[i % len(convs)][0])
+        for text in texts:
+            for name in order:
+                post_json(stacks[name].api("/model/parse"), {"text": text})
     except BaseException:
         for stack in stacks.values():
             stack.stop()
@@ -406,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
                 print(
-                    f"bench: round {r + 1}/{args.rounds} (started and run {' then '.join(order)})...",
+                    f"bench: round {r + 1}/{args.rounds} (run {' then '.join(order)})...",
                     file=sys.stderr,
                     flush=True,
                 )
