@@ -122,9 +122,12 @@ class PersonaCard:
 
 
 def persona_card(
-    catalogue: PersonaCatalogue, persona_id: str | None, *, language: str | None
+    catalogue: PersonaCatalogue, persona_id: str | None, *, language: str | None, no_calls: str | None = None
 ) -> PersonaCard | None:
-    """The card of ``persona_id`` (None when there is none or the catalogue lacks it)."""
+    """The card of ``persona_id`` (None when there is none or the catalogue lacks it).
+    ``no_calls``: why this customer must not be phoned (``Conversation.no_calls``); the
+    advice then says so instead of the persona's escalation policy, and the phone is not
+    among the channels they prefer."""
     if not persona_id:
         return None
     try:
@@ -142,7 +145,10 @@ def persona_card(
         advice.insert(0, f"Write in {LANGUAGE_NAMES[language]}, the language of the conversation.")
     if persona.channels.averse:
         advice.append(f"Avoid sending them to: {', '.join(persona.channels.averse)}.")
-    advice.append(_ESCALATION[persona.escalation])
+    if no_calls:
+        advice.append(f"Do not offer or arrange a phone call ({no_calls}): keep to writing.")
+    else:
+        advice.append(_ESCALATION[persona.escalation])
     return PersonaCard(
         id=persona.id,
         name=persona.name,
@@ -155,7 +161,7 @@ def persona_card(
             "empathy": tone.empathy.value,
             "emoji": "yes" if tone.emoji else "no",
         },
-        preferred_channels=tuple(persona.channels.preferred),
+        preferred_channels=tuple(c for c in persona.channels.preferred if not (no_calls and c == "phone")),
         averse_channels=tuple(persona.channels.averse),
         how_to_talk=tuple(advice),
     )

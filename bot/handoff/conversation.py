@@ -30,6 +30,8 @@ from bot.core.masking import protect
 from bot.core.redaction import redact
 from bot.core.settings import Settings
 from bot.handoff.rasa_api import DEFAULT_TIMEOUT, RasaApiError, _get
+from bot.handoff.routing import ROUTE_SLOT, Route
+from bot.persona.phone_offer import NO_CALLS_PREFIX
 
 Kind = Literal["customer", "assistant", "staff", "system"]
 CUSTOMER: Kind = "customer"
@@ -87,6 +89,8 @@ class Conversation:
         language: the ``language`` slot.
         channel: the channel of the customer's latest message.
         customer_name: how to address the customer (the profile's name), when known.
+        no_calls: why this customer must not be phoned (a hearing or speech need, or a
+            refusal, in the profile or said: the latest route's phone decision), or None.
     """
 
     sender_id: str
@@ -96,6 +100,7 @@ class Conversation:
     language: str | None = None
     channel: str | None = None
     customer_name: str | None = None
+    no_calls: str | None = None
 
     @property
     def fmt(self) -> str:
@@ -228,7 +233,16 @@ def read_conversation(tracker: Mapping[str, Any], *, sender_id: str | None = Non
         language=text_slot(slots.get("language")),
         channel=latest_channel or text_slot(tracker.get("latest_input_channel")),
         customer_name=text_slot(profile.get("name")),
+        no_calls=_no_calls(slots.get(ROUTE_SLOT)),
     )
+
+
+def _no_calls(route_slot: Any) -> str | None:
+    """Why the customer must not be phoned, from the ``route`` slot (None: they may be)."""
+    decided = Route.from_slot(route_slot)
+    if decided is None or not decided.phone.blocked:
+        return None
+    return decided.phone.reason.removeprefix(NO_CALLS_PREFIX) or decided.phone.reason
 
 
 def fetch_conversation(

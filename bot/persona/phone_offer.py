@@ -48,6 +48,10 @@ class PhoneOfferDecision:
     cannot_phone: bool = False
 
 
+# How the reason of a decision blocked by rule 1 begins ("no calls: profile lists a hearing need").
+NO_CALLS_PREFIX = "no calls: "
+
+
 def count_showing(messages: Sequence[MessageCues], signal: str) -> int:
     """How many of the messages show ``signal``."""
     return sum(1 for m in messages if m.shows(signal))
@@ -117,7 +121,7 @@ def decide_phone_offer(
     no_calls = no_calls_reason(messages, profile)
     if no_calls:
         return PhoneOfferDecision(
-            False, f"no calls: {no_calls}", blocked=True, cannot_phone=cannot_phone(messages, profile)
+            False, f"{NO_CALLS_PREFIX}{no_calls}", blocked=True, cannot_phone=cannot_phone(messages, profile)
         )
     if held_back:
         return PhoneOfferDecision(False, held_back)

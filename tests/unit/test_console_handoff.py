@@ -289,6 +289,15 @@ def test_persona_card_advice_and_masking(catalogue: PersonaCatalogue) -> None:
     assert "Offer a phone call early: they would rather speak to someone." in card.how_to_talk
     assert "Avoid sending them to: chat, app." in card.how_to_talk
     assert "speak to a person" in card.goals and card.tone["empathy"] == "high"
+    blocked = persona_card(
+        catalogue, "phone_first", language="en", no_calls="customer said they cannot hear or use the phone"
+    )
+    assert blocked is not None and "phone" not in blocked.preferred_channels
+    assert (
+        "Do not offer or arrange a phone call (customer said they cannot hear or use the phone): keep to writing."
+        in blocked.how_to_talk
+    )
+    assert not any("Offer a phone call" in advice for advice in blocked.how_to_talk)
     assert persona_card(catalogue, "nobody", language="en") is None
     assert persona_card(catalogue, None, language="en") is None
     assert masked_phone("+447911123456") == "+•••••••••456"

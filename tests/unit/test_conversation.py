@@ -235,3 +235,21 @@ def test_fetch_conversation_errors(fake_rasa: str) -> None:
         fetch_conversation("s-1", rasa_url="http://127.0.0.1:9", token="secret", timeout=2)
     with pytest.raises(RasaApiError, match="must be http"):
         fetch_conversation("s-1", rasa_url="file:///etc/passwd", token="secret")
+
+
+def test_staff_read_why_a_customer_must_not_be_phoned(rasa_domain: Domain) -> None:
+    from bot.handoff.routing import Next, Route
+    from bot.persona.phone_offer import PhoneOfferDecision
+
+    said = PhoneOfferDecision(
+        False, "no calls: customer said they cannot hear or use the phone", blocked=True, cannot_phone=True
+    )
+    route = Route(Next.live_chat, "asked for a person", said).to_slot()
+    events: list[Event] = [SlotSet("route", route), UserUttered("I'm deaf, can someone help")]
+    found = read_conversation(tracker_json(events, rasa_domain))
+    assert found.no_calls == "customer said they cannot hear or use the phone"
+    free = Route(
+        Next.answer, "x", PhoneOfferDecision(False, "default: phone offered on request only")
+    ).to_slot()
+    assert read_conversation(tracker_json([SlotSet("route", free)], rasa_domain)).no_calls is None
+    assert read_conversation(tracker_json([], rasa_domain)).no_calls is None

@@ -224,7 +224,13 @@ async def _page(
     rules = _allowed(request, h)
     try:
         card = await loop.run_in_executor(
-            None, lambda: persona_card(_catalogue(), persona, language=language)
+            None,
+            lambda: persona_card(
+                _catalogue(),
+                persona,
+                language=language,
+                no_calls=conversation.no_calls if conversation else None,
+            ),
         )
         personas = await loop.run_in_executor(None, _persona_choices)
     except CatalogueError:
