@@ -206,7 +206,7 @@ class PersonaInferrer:
 
         scores: dict[str, float] = dict.fromkeys(self.ids, 0.0)
         factors = self._factors(messages)
-        no_phone = _cannot_use_phone(messages, profile)
+        no_phone = cannot_use_phone(messages, profile)
         skip = self.no_phone_skip if no_phone else {}
         for factor, cues in zip(factors, messages, strict=True):
             # Asking for a call and for a person in one message is one wish: the stronger counts.
@@ -269,7 +269,7 @@ class PersonaInferrer:
         )
 
 
-def _cannot_use_phone(messages: Sequence[MessageCues], profile: Profile) -> str | None:
+def cannot_use_phone(messages: Sequence[MessageCues], profile: Profile) -> str | None:
     """Why this customer cannot use the phone (hearing or speech), or None."""
     if profile.cannot_take_calls:
         return "profile lists a hearing or speech need"

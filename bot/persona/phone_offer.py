@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from bot.persona.catalogue.model import Escalation, PersonaCatalogue
 from bot.persona.cues.model import MessageCues
-from bot.persona.inference import PersonaEstimate, below
+from bot.persona.inference import PersonaEstimate, below, cannot_use_phone
 from bot.persona.profile import Profile
 
 
@@ -55,12 +55,6 @@ NO_CALLS_PREFIX = "no calls: "
 def count_showing(messages: Sequence[MessageCues], signal: str) -> int:
     """How many of the messages show ``signal``."""
     return sum(1 for m in messages if m.shows(signal))
-
-
-def cannot_phone(messages: Sequence[MessageCues], profile: Profile | None) -> bool:
-    """A hearing or speech need, in the profile or said in the conversation: the customer
-    cannot use a voice call (not only does not want one)."""
-    return (profile is not None and profile.cannot_take_calls) or count_showing(messages, "hearing_need") > 0
 
 
 def no_calls_reason(messages: Sequence[MessageCues], profile: Profile | None) -> str | None:
@@ -121,7 +115,10 @@ def decide_phone_offer(
     no_calls = no_calls_reason(messages, profile)
     if no_calls:
         return PhoneOfferDecision(
-            False, f"{NO_CALLS_PREFIX}{no_calls}", blocked=True, cannot_phone=cannot_phone(messages, profile)
+            False,
+            f"{NO_CALLS_PREFIX}{no_calls}",
+            blocked=True,
+            cannot_phone=cannot_use_phone(messages, profile or Profile()) is not None,
         )
     if held_back:
         return PhoneOfferDecision(False, held_back)

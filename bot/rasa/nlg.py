@@ -85,15 +85,6 @@ def _format(tracker: DialogueStateTracker, output_channel: str) -> str:
     return output_format(channel or output_channel, tracker.sender_id)
 
 
-def _phone_line(route: Route | None) -> bool:
-    return route is not None and route.phone_line
-
-
-def _cannot_phone(route: Route | None) -> bool:
-    """The customer cannot use a voice call: the bank's lines go in their text-relay form."""
-    return route is not None and route.phone.cannot_phone
-
-
 CHOICES_KWARG = "choices"
 HOURS = "hours"
 # Responses whose {hours} are the hours we call back in ("We can call {hours}"), not whether
@@ -217,8 +208,9 @@ class PersonaNLG(TemplatedNaturalLanguageGenerator):
             frustrated=_frustrated(tracker),
             first_of_turn=first,
             shared_card_data=_shared_card_data(tracker),
-            phone_line=_phone_line(route),
-            cannot_phone=_cannot_phone(route),
+            phone_line=route is not None and route.phone_line,
+            # Cannot use a voice call: the bank's lines go in their text-relay form.
+            cannot_phone=route is not None and route.phone.cannot_phone,
             previous_texts=previous,
             variables=variables,
             choices=_choices(kwargs.get(CHOICES_KWARG)),
