@@ -34,8 +34,9 @@ Two more costs grew with the conversation, and are now paid once per event:
   the messages' persona cues, which no action reads, are left out (``NOT_FOR_ACTIONS``).
 - Rasa's rule and memoization policies format and deep-copy every state of the
   conversation for debug log lines, on every prediction, whether debug logging is on or
-  not. With Rasa's logger above DEBUG that work is skipped (the log lines are not written
-  either way).
+  not; the message processor deep-copies every action's events and the policies' slot
+  events for its debug lines, and formats every slot's value after each action. With
+  Rasa's logger above DEBUG that work is skipped (the log lines are not written either way).
 - Rasa's rule policy matches its rules against the conversation's states, latest first,
   parsing each candidate rule from its JSON key again for every state — of the whole
   conversation, though a rule says nothing about states further back than its own length.
@@ -272,14 +273,15 @@ def _deepcopy_for_debug_log(value: Any, memo: Any = None) -> Any:
     return copy.deepcopy(value, memo) if rasa_debug_enabled() else value
 
 
-# Stands for the ``copy`` module in the policy modules whose only deep copies are of values
-# passed to debug log lines.
+# Stands for the ``copy`` module in the Rasa modules whose only deep copies are of values
+# passed to debug log lines (the rule and memoization policies, the message processor).
 DEBUG_LOG_COPY = types.SimpleNamespace(deepcopy=_deepcopy_for_debug_log, copy=copy.copy)
 
 
 def install_debug_only_work() -> None:
-    """Skip the rule and memoization policies' debug-log formatting and copies when Rasa
-    does not log at DEBUG (idempotent)."""
+    """Skip the rule and memoization policies' and the message processor's debug-log
+    formatting and copies when Rasa does not log at DEBUG (idempotent)."""
+    from rasa.core import processor
     from rasa.core.policies import memoization, rule_policy
     from rasa.core.policies.policy import Policy
 
@@ -290,9 +292,17 @@ def install_debug_only_work() -> None:
     def format_tracker_states(states: list[dict[str, Any]]) -> str:
         return rasa_format(states) if rasa_debug_enabled() else ""
 
+    rasa_log_slots = processor.MessageProcessor._log_slots
+
+    def _log_slots(tracker: Any) -> None:
+        if rasa_debug_enabled():
+            rasa_log_slots(tracker)
+
     Policy.format_tracker_states = staticmethod(format_tracker_states)  # type: ignore[assignment]
+    processor.MessageProcessor._log_slots = staticmethod(_log_slots)  # type: ignore[method-assign]
     memoization.copy = DEBUG_LOG_COPY  # type: ignore[assignment]
     rule_policy.copy = DEBUG_LOG_COPY  # type: ignore[assignment]
+    processor.copy = DEBUG_LOG_COPY  # type: ignore[assignment]
     setattr(Policy, _DEBUG_ONLY_FLAG, True)
     logger.info("speedups.installed debug_only_work=skipped_unless_debug")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 import jsonschema
 import pytest
@@ -159,22 +160,36 @@ async def test_action_requests_are_written_with_the_kept_json() -> None:
 def test_debug_log_work_only_when_rasa_logs_at_debug() -> None:
     import logging
 
+    from rasa.core import processor
     from rasa.core.policies import memoization, rule_policy
     from rasa.core.policies.policy import Policy
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.slots import AnySlot
+    from rasa.shared.core.trackers import DialogueStateTracker
 
     speedups.install_debug_only_work()
     assert memoization.copy is speedups.DEBUG_LOG_COPY and rule_policy.copy is speedups.DEBUG_LOG_COPY
+    assert processor.copy is speedups.DEBUG_LOG_COPY
     states = [{"user": {"intent": "greet"}}, {"prev_action": {"action_name": "action_listen"}}]
+    tracker = DialogueStateTracker.from_events(
+        "s", [SlotSet("persona", "quick_mobile")], slots=[AnySlot("persona", [])]
+    )
     rasa_logger = logging.getLogger("rasa")
     level = rasa_logger.level
     try:
         rasa_logger.setLevel(logging.INFO)
         assert Policy.format_tracker_states(states) == ""
         assert speedups.DEBUG_LOG_COPY.deepcopy(states) is states
+        with patch.object(processor.structlogger, "debug") as debug:
+            processor.MessageProcessor._log_slots(tracker)
+        debug.assert_not_called()  # the slot values are not even formatted
         rasa_logger.setLevel(logging.DEBUG)
         assert "greet" in Policy.format_tracker_states(states)
         copied = speedups.DEBUG_LOG_COPY.deepcopy(states)
         assert copied == states and copied is not states and copied[0] is not states[0]
+        with patch.object(processor.structlogger, "debug") as debug:
+            processor.MessageProcessor._log_slots(tracker)
+        debug.assert_called_once_with("processor.slots.log", slot_values="\tpersona: quick_mobile")
     finally:
         rasa_logger.setLevel(level)
 
