@@ -28,6 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.core import logs
+from bot.core.heap import freeze_loaded_objects
 
 logger = logging.getLogger(__name__)
 TOKEN_ENV = "ACTION_SERVER_TOKEN"  # noqa: S105 - the name of the variable
@@ -107,5 +108,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"python -m actions: set {TOKEN_ENV} (scripts/run.sh generates one into the var dir)"
         )
     app = create_app(token)
+    freeze_loaded_objects("actions")  # bot.core.heap: no full collection walks what was loaded
     logger.info("actions.starting host=%s port=%d", args.host, args.port)
     app.run(args.host, args.port, workers=1, access_log=False)

@@ -252,3 +252,30 @@ def test_rule_matching_finds_what_rasas_finds() -> None:
             for i, state in enumerate(reversed(conversation)):
                 assert policy._is_rule_applicable(key, i, state) == rasa_applicable(rasa, key, i, state)
     assert matched >= 50, "enough conversations where some rule applies"
+
+
+def test_what_the_server_loaded_is_frozen_once_the_model_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import gc
+    from types import SimpleNamespace
+
+    from rasa.core import run
+
+    loaded = object()
+
+    async def load_agent(**_: Any) -> Any:
+        assert gc.get_freeze_count() == 0  # not before the model is loaded
+        return loaded
+
+    monkeypatch.setattr(run.agent, "load_agent", load_agent)
+    monkeypatch.setattr(run, "load_agent_on_start", run.load_agent_on_start)  # restored after
+    monkeypatch.delattr(run, speedups._FREEZE_FLAG, raising=False)
+    speedups.install_freeze_after_load()
+    app = SimpleNamespace(ctx=SimpleNamespace())
+    gc.unfreeze()
+    try:
+        result = asyncio.run(run.load_agent_on_start("model.tar.gz", None, None, app, None))
+        assert result is loaded and app.ctx.agent is loaded
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
