@@ -165,6 +165,24 @@ def test_callers_get_their_own_states_and_lists(rasa_domain: Domain) -> None:
     assert history.applied_events(tracker, RASA_APPLIED_EVENTS) == RASA_APPLIED_EVENTS(tracker)
 
 
+@pytest.mark.parametrize("kwargs", VARIANTS)
+@pytest.mark.parametrize("name", list(conversations()))
+def test_featurizers_editing_user_sub_states_affect_no_later_call(
+    rasa_domain: Domain, name: str, kwargs: dict[str, Any]
+) -> None:
+    """What Rasa's featurizers do to the states they get (delete the text, intent or entities
+    of user sub-states, in place), after every event, leaves the next call's states Rasa's."""
+    tracker = DialogueStateTracker("c", rasa_domain.slots)
+    for event in conversations()[name]:
+        tracker.update(event)
+        for state in history.states_for_tracker_history(rasa_domain, tracker, **kwargs):
+            for key in ("text", "intent", "entities"):
+                state.get("user", {}).pop(key, None)
+        assert history.states_for_tracker_history(rasa_domain, tracker, **kwargs) == rasa_states(
+            rasa_domain, tracker, **kwargs
+        ), (name, len(tracker.events))
+
+
 def test_a_replaced_event_list_is_computed_again(rasa_domain: Domain) -> None:
     tracker = DialogueStateTracker("c", rasa_domain.slots)
     for event in conversations()["questions"]:
