@@ -40,7 +40,7 @@ from bot.persona.catalogue import load_catalogue
 from bot.persona.cues.model import CUES_KEY, MessageCues
 from bot.persona.profile import Profile
 from bot.wording import RenderContext, Renderer, load_wording
-from bot.wording.render import CUSTOMER_NAME
+from bot.wording.render import CUSTOMER_NAME, RECENT_TEXTS
 
 logger = logging.getLogger(__name__)
 DEFAULT_WORDING_DIR = PROJECT_ROOT / "data" / "wording"
@@ -61,17 +61,23 @@ def _shared_card_data(tracker: DialogueStateTracker) -> bool:
 
 
 def _turn(tracker: DialogueStateTracker) -> tuple[bool, list[str]]:
-    """(no bot message since the latest user message, texts of earlier bot messages)."""
+    """(no bot message since the latest user message, the texts of the latest
+    ``RECENT_TEXTS`` bot messages, oldest first). Read from the end of the conversation:
+    walking all of it for every answer grew with the conversation."""
     texts: list[str] = []
-    first = True
-    for event in tracker.events:
-        if isinstance(event, UserUttered):
-            first = True
-        elif isinstance(event, BotUttered):
-            first = False
+    first: bool | None = None
+    for event in reversed(tracker.events):
+        if isinstance(event, BotUttered):
+            if first is None:
+                first = False
             if event.text:
                 texts.append(event.text)
-    return first, texts
+                if len(texts) == RECENT_TEXTS:
+                    break
+        elif first is None and isinstance(event, UserUttered):
+            first = True
+    texts.reverse()
+    return (True if first is None else first), texts
 
 
 def _profile(slots: dict[str, Any]) -> Profile:

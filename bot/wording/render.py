@@ -23,6 +23,8 @@ from bot.wording.catalogue import Selection, WordingCatalogue
 from bot.wording.formatting import format_message, strip_emoji
 
 ACK = "ack_frustration"
+# How many of the conversation's latest bot texts an acknowledgement is kept different from.
+RECENT_TEXTS = 6
 # The customer's name when known ("" otherwise), and " <name>" for "Hello{name_suffix}, …".
 CUSTOMER_NAME = "customer_name"
 NAME_SUFFIX = "name_suffix"
@@ -46,7 +48,8 @@ class RenderContext:
         phone_line: the route puts the phone line before answers (``bot.handoff.routing``).
         cannot_phone: the customer cannot use a voice call (a hearing or speech need): the
             bank's lines are given in their text-relay form (``BankInfo.relayed``).
-        previous_texts: earlier bot texts of the conversation, newest last.
+        previous_texts: earlier bot texts of the conversation, newest last (the last
+            ``RECENT_TEXTS`` are read).
         variables: extra template variables (slots, action keyword arguments);
             ``customer_name`` when known also fills ``{name_suffix}``.
         choices: buttons an action adds at run time (for example callback times), after
@@ -94,7 +97,8 @@ class Renderer:
         if selection is None:
             return None
         alternatives = [self._fill(a, selection) for a in selection.variant.texts]
-        used = [alt for text in ctx.previous_texts[-6:] for alt in alternatives if text.startswith(alt)]
+        recent = ctx.previous_texts[-RECENT_TEXTS:]
+        used = [alt for text in recent for alt in alternatives if text.startswith(alt)]
         last = used[-1] if used else None
         fresh = [a for a in alternatives if a not in used]
         return (fresh or [a for a in alternatives if a != last] or alternatives)[0]

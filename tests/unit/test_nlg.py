@@ -188,3 +188,24 @@ async def test_a_hello_after_the_widgets_welcome_is_not_answered_with_the_welcom
     assert (await nlg.generate("utter_greet", DialogueStateTracker.from_events("w3", [plain]), "rest"))[  # type: ignore[index]
         "text"
     ] == welcome["text"]
+
+
+def test_a_turn_is_read_from_the_end_of_the_conversation() -> None:
+    """Whether the bot has answered the latest message yet, and its latest texts (oldest
+    first, at most ``RECENT_TEXTS``), however long the conversation."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+
+    from bot.rasa.nlg import _turn
+    from bot.wording.render import RECENT_TEXTS
+
+    tracker = DialogueStateTracker("s", [])
+    assert _turn(tracker) == (True, [])
+    for i in range(10):
+        tracker.update(UserUttered(f"question {i}"))
+        assert _turn(tracker)[0] is True
+        tracker.update(ActionExecuted("utter_x"))
+        tracker.update(BotUttered(f"answer {i}"))
+        tracker.update(BotUttered(None, data={"image": "x.png"}))  # no text: not among the texts
+        assert _turn(tracker) == (False, [f"answer {j}" for j in range(max(0, i + 1 - RECENT_TEXTS), i + 1)])
+    tracker.update(UserUttered("thanks"))
+    assert _turn(tracker) == (True, [f"answer {j}" for j in range(10 - RECENT_TEXTS, 10)])
