@@ -29,11 +29,14 @@ copy gains the events as they were saved (redacted ones included); a save that s
 session or finds rows it did not write drops it, and a turn that is never saved never
 reaches it.
 ``cache_conversations`` (default 500, 0 turns the cache off) bounds how many are kept,
-least recently used first out.
+least recently used first out. The kept copy also carries how many events of the latest
+session the database holds, which is how Rasa decides which of a tracker's events are new:
+Rasa's query for it reads every event of the session on every save.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections import OrderedDict
@@ -135,6 +138,8 @@ class _Kept:
     tracker: DialogueStateTracker
     stored: tuple[int, int]  # the database's (event count, last event id) for it
     domain: Domain | None
+    # How many of its stored events Rasa's query counts as the latest session's, when known.
+    session_events: int | None = None
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
@@ -158,10 +163,16 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         )
         return int(count or 0), int(last or 0)
 
-    def _keep(self, sender_id: str, tracker: DialogueStateTracker, stored: tuple[int, int]) -> None:
+    def _keep(
+        self,
+        sender_id: str,
+        tracker: DialogueStateTracker,
+        stored: tuple[int, int],
+        session_events: int | None = None,
+    ) -> None:
         if self.cache_conversations == 0:
             return
-        self._kept[sender_id] = _Kept(tracker, stored, self.domain)
+        self._kept[sender_id] = _Kept(tracker, stored, self.domain, session_events)
         self._kept.move_to_end(sender_id)
         while len(self._kept) > self.cache_conversations:
             self._kept.popitem(last=False)
@@ -191,8 +202,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if kept is not None and kept.domain is self.domain:
             with self.session_scope() as session:
                 before = self._stored(session, sender_id)
-        written = await self._save_new_events(tracker)
-        if kept is None or before != kept.stored:
+        valid = kept is not None and before == kept.stored
+        session_events = kept.session_events if kept is not None and valid else None
+        written, session_events = await self._save_new_events(tracker, session_events)
+        if kept is None or before is None or not valid:
             return
         if any(isinstance(e, SessionStarted) for e in written):
             return  # a new session: the next read starts from it
@@ -203,22 +216,33 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         for event in written:
             kept.tracker.update(event)
         adopt(kept.tracker, tracker)  # the next turn carries on with this turn's history
-        self._keep(sender_id, kept.tracker, after)
+        self._keep(sender_id, kept.tracker, after, session_events + len(written))
 
-    async def _save_new_events(self, tracker: DialogueStateTracker) -> list[Event]:
+    async def _save_new_events(
+        self, tracker: DialogueStateTracker, session_events: int | None = None
+    ) -> tuple[list[Event], int]:
         """Rasa's ``SQLTrackerStore.save`` — the new events streamed to the event broker, the
         events the database does not hold yet written with the same columns, redacted — in
         one INSERT for all of them (through the ORM's unit of work each row cost ~0.1 ms).
-        Returns the events as written."""
+
+        Which events are new is decided as Rasa does, by how many events of the latest
+        session the database holds: ``session_events`` when the caller knows it (the kept
+        copy's count, checked against the database before this save; Rasa's count query reads
+        every event of the session, a cost that grew with the conversation), else Rasa's
+        count. Returns the events as written and the count they followed."""
         await self.stream_events(tracker)
         written: list[Event] = []
         with self.session_scope() as session:
+            if session_events is None:
+                session_events = self._event_query(
+                    session, tracker.sender_id, fetch_events_from_all_sessions=False
+                ).count()
             rows = []
-            for event in self._additional_events(session, tracker):
+            for event in itertools.islice(tracker.events, session_events, None):
                 stored, data = _as_stored(event)
                 written.append(stored)
                 rows.append(_row(tracker.sender_id, stored, data))
             if rows:
                 session.execute(sa.insert(self.SQLEvent.__table__), rows)
             session.commit()
-        return written
+        return written, session_events

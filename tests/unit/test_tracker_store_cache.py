@@ -66,6 +66,41 @@ async def test_the_kept_conversation_is_what_the_database_holds(tmp_path: Path, 
     assert kept is not None and kept.get_slot("persona_confidence") == 0.3
 
 
+async def test_the_session_is_not_counted_again_on_every_save(
+    tmp_path: Path, rasa_domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which events are new is decided, as Rasa does, from how many events of the session
+    the database holds: Rasa's query is run while the count is unknown, then the kept count
+    is used; another server's write is seen and the count read again."""
+    counted: list[str] = []
+    rasa_query = RedactingSQLTrackerStore._event_query
+
+    def counting(self: Any, session: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
+        counted.append(sender_id)
+        return rasa_query(self, session, sender_id, fetch_events_from_all_sessions)
+
+    monkeypatch.setattr(RedactingSQLTrackerStore, "_event_query", counting)
+    server, other = store(tmp_path, rasa_domain), store(tmp_path, rasa_domain)
+    for i in range(2):
+        await play(server, "c-1", turn(f"where is my card {i}"))
+    queries = len(counted)
+    for i in range(2, 6):
+        await play(server, "c-1", turn(f"where is my card {i}", confidence=i / 10))
+    assert len(counted) == queries
+    reader = store(tmp_path, rasa_domain, cache_conversations=0)
+    assert view(await server.retrieve("c-1")) == view(await reader.retrieve("c-1"))
+    await play(other, "c-1", turn("and my PIN?", intent="get_pin", confidence=0.9))
+    await play(server, "c-1", turn("thanks", intent="thank", confidence=0.95))
+    assert len(counted) > queries
+    assert view(await server.retrieve("c-1")) == view(await reader.retrieve("c-1"))
+    tracker = await reader.retrieve("c-1")
+    assert tracker is not None and [e.text for e in tracker.events if isinstance(e, UserUttered)] == [
+        *(f"where is my card {i}" for i in range(6)),
+        "and my PIN?",
+        "thanks",
+    ]
+
+
 async def test_what_another_server_writes_is_read(tmp_path: Path, rasa_domain: Domain) -> None:
     first, second = store(tmp_path, rasa_domain), store(tmp_path, rasa_domain)
     await play(first, "c-1", turn("hello"))
