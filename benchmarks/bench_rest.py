@@ -1,7 +1,7 @@
 """Benchmark: turn latency and throughput over REST with the persona plugin on and off.
 
     python -m benchmarks.bench_rest [--turns 200] [--concurrency 4] [--rounds 3]
-                                    [--long-turns 60] [--long-conversations 5]
+                                    [--long-turns 60] [--long-conversations 10] [--no-control]
 
 "On" is the assistant as shipped (models/bank.tar.gz: the NLU cue component and the
 persona policy, which sets the persona and route slots inside Rasa after every message).
@@ -20,6 +20,10 @@ hands over, the stacks do different work, which is the product and not the plugi
 with a second throughput on single questions that make both stacks do the same work. The
 verdict on the plugin's cost is on the median same-work ratios over the rounds; every-turn
 ratios are printed too.
+
+A control round follows (``--no-control`` skips it): two stacks of the plugin-off model,
+measured as the rounds are, whose ratios show how far apart two stacks doing the same thing
+measure in the same run.
 
 Then, on the last round's stacks, long conversations (10 of 60 customer turns each, plain
 banking questions that hand nothing over) advance on both stacks together: the latency of
@@ -373,6 +377,27 @@ def measure_round(
     return found
 
 
+def control_round(
+    model: Path, workdir: Path, args: argparse.Namespace, same_texts: list[str]
+) -> dict[str, Any]:
+    """One round, as the others, of two stacks of the same model: the ratios two stacks that
+    do exactly the same thing give in this run, against which the plugin's are read."""
+    names = ["control_a", "control_b"]
+    stacks = start_stacks(dict.fromkeys(names, model), names, workdir)
+    try:
+        print("bench: control round (plugin off against plugin off)...", file=sys.stderr, flush=True)
+        found = measure_round(
+            stacks, names, turns=args.turns, concurrency=args.concurrency, same_texts=same_texts
+        )
+    finally:
+        for stack in stacks.values():
+            stack.stop()
+    found["ratio"] = ratios(found["control_a"], found["control_b"])
+    found["same_work_ratio"] = ratios(found["control_a"]["same_work"], found["control_b"]["same_work"])
+    print(f"bench: control: {json.dumps(found)}", file=sys.stderr, flush=True)
+    return found
+
+
 def ratios(on: dict[str, Any], off: dict[str, Any]) -> dict[str, float]:
     return {
         "p50": round(on["p50_ms"] / off["p50_ms"], 3),
@@ -392,6 +417,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--long-turns", type=int, default=60)
     parser.add_argument("--long-conversations", type=int, default=10)
+    parser.add_argument(
+        "--control",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the rounds, one round of two plugin-off stacks against each other: how far "
+        "apart two stacks doing the same thing measure in this run (default: on)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if not ON_MODEL.exists():
@@ -437,12 +469,16 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 for stack in stacks.values():
                     stack.stop()
+        control: dict[str, Any] = {}
+        if args.control:
+            control = control_round(models["plugin_off"], Path(tmp) / "control", args, same_texts)
     median, same_median = median_ratios(rounds, "ratio"), median_ratios(rounds, "same_work_ratio")
     results: dict[str, Any] = {
         "rounds": rounds,
         "median_ratio": median,
         "same_work_median_ratio": same_median,
         "long_conversation": long,
+        "control": control,
     }
     long_on, long_off = long.get("plugin_on"), long.get("plugin_off")
     if args.json:
@@ -476,6 +512,13 @@ def main(argv: list[str] | None = None) -> int:
         f"p50 x{same_median['p50']}, p95 x{same_median['p95']}, throughput x{same_median['throughput']} "
         f"({len(same_texts)} single questions)"
     )
+    if control:
+        q, m = control["ratio"], control["same_work_ratio"]
+        print(
+            f"control, plugin off against plugin off (one round): every turn p50 x{q['p50']}, "
+            f"p95 x{q['p95']}, throughput x{q['throughput']}; same work p50 x{m['p50']}, p95 x{m['p95']}, "
+            f"throughput x{m['throughput']}"
+        )
     for name, each in (("plugin_on", long_on), ("plugin_off", long_off)):
         if each:
             t = each["turns"]
