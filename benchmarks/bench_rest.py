@@ -392,10 +392,15 @@ def control_round(
     finally:
         for stack in stacks.values():
             stack.stop()
-    found["ratio"] = ratios(found["control_a"], found["control_b"])
-    found["same_work_ratio"] = ratios(found["control_a"]["same_work"], found["control_b"]["same_work"])
+    with_ratios(found, *names)
     print(f"bench: control: {json.dumps(found)}", file=sys.stderr, flush=True)
     return found
+
+
+def with_ratios(found: dict[str, Any], first: str, second: str) -> None:
+    """Add a round's ratios of ``first`` to ``second``, every turn and the same work."""
+    found["ratio"] = ratios(found[first], found[second])
+    found["same_work_ratio"] = ratios(found[first]["same_work"], found[second]["same_work"])
 
 
 def ratios(on: dict[str, Any], off: dict[str, Any]) -> dict[str, float]:
@@ -456,10 +461,7 @@ def main(argv: list[str] | None = None) -> int:
                 found = measure_round(
                     stacks, order, turns=args.turns, concurrency=args.concurrency, same_texts=same_texts
                 )
-                found["ratio"] = ratios(found["plugin_on"], found["plugin_off"])
-                found["same_work_ratio"] = ratios(
-                    found["plugin_on"]["same_work"], found["plugin_off"]["same_work"]
-                )
+                with_ratios(found, "plugin_on", "plugin_off")
                 rounds.append(found)
                 print(f"bench: round {r + 1}: {json.dumps(found)}", file=sys.stderr, flush=True)
                 if last and args.long_turns and args.long_conversations:

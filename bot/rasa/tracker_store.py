@@ -202,10 +202,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if kept is not None and kept.domain is self.domain:
             with self.session_scope() as session:
                 before = self._stored(session, sender_id)
-        valid = kept is not None and before == kept.stored
-        session_events = kept.session_events if kept is not None and valid else None
-        written, session_events = await self._save_new_events(tracker, session_events)
-        if kept is None or before is None or not valid:
+        if kept is not None and before != kept.stored:
+            kept = None  # the database changed since: this copy is not what it holds
+        written, session_events = await self._save_new_events(tracker, kept.session_events if kept else None)
+        if kept is None or before is None:
             return
         if any(isinstance(e, SessionStarted) for e in written):
             return  # a new session: the next read starts from it
