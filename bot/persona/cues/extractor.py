@@ -18,6 +18,7 @@ import spacy
 from spacy import attrs
 from spacy.language import Language as SpacyLanguage
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.strings import StringStore
 from spacy.tokens import Doc
 from spacy.util import compile_prefix_regex
 
@@ -145,19 +146,23 @@ def _lexicon_words(nlp: SpacyLanguage, lexicon: Lexicon, lang: str) -> set[str]:
     return words
 
 
-# Token attributes a pattern's words are checked on before the pattern runs (``_needs``).
-_CHECKED_ATTRS = {"NORM": "norm_", "LOWER": "lower_", "ORTH": "orth_"}
+# Token attributes a pattern's words are checked on before the pattern runs (``_needs``),
+# and the column of each in the array ``_LanguageMatchers.match`` reads.
+_CHECKED_ATTRS = {"NORM": attrs.NORM, "LOWER": attrs.LOWER, "ORTH": attrs.ORTH}
+_CHECKED_ARRAY = list(_CHECKED_ATTRS.values())
+_CHECKED_COLUMNS = {attr: i for i, attr in enumerate(_CHECKED_ARRAY)}
 # Quantifiers under which a pattern token must be there (spaCy: none means exactly one).
 _PRESENT_OPS = frozenset({"1", "+"})
 
 
-def _needs(pattern: list[dict[str, Any]]) -> tuple[tuple[str, frozenset[str]], ...]:
+def _needs(pattern: list[dict[str, Any]], strings: StringStore) -> tuple[tuple[int, frozenset[int]], ...]:
     """What a message must have for ``pattern`` to match: for each token the pattern needs
-    (not optional), the token attribute and its possible values, where the pattern names
-    them (``NORM``/``LOWER``/``ORTH``, a word or ``IN`` a list). A message without one of
-    them cannot match, and the pattern is not run: spaCy's ``Matcher`` tests ``IN`` lists
-    in Python at every token, ~60 us a message for all the patterns, while most messages
-    have none of the words of most patterns."""
+    (not optional), the column of the token attribute (``_CHECKED_COLUMNS``) and the string
+    ids of its possible values, where the pattern names them (``NORM``/``LOWER``/``ORTH``,
+    a word or ``IN`` a list). A message without one of them cannot match, and the pattern
+    is not run: spaCy's ``Matcher`` tests ``IN`` lists in Python at every token, ~60 us a
+    message for all the patterns, while most messages have none of the words of most
+    patterns."""
     needs = []
     for spec in pattern:
         if str(spec.get("OP", "1")) not in _PRESENT_OPS:
@@ -165,9 +170,12 @@ def _needs(pattern: list[dict[str, Any]]) -> tuple[tuple[str, frozenset[str]], .
         for key, attr in _CHECKED_ATTRS.items():
             value = spec.get(key)
             if isinstance(value, str):
-                needs.append((attr, frozenset({value})))
+                words = [value]
             elif isinstance(value, dict) and set(value) == {"IN"} and isinstance(value["IN"], list):
-                needs.append((attr, frozenset(v for v in value["IN"] if isinstance(v, str))))
+                words = [v for v in value["IN"] if isinstance(v, str)]
+            else:
+                continue
+            needs.append((_CHECKED_COLUMNS[attr], frozenset(strings.add(w) for w in words)))
     return tuple(needs)
 
 
@@ -210,7 +218,7 @@ class _LanguageMatchers:
         # Signals matched on the word form: the folded form is kept in the lemma slot.
         self.form_phrases = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         # One matcher per token pattern, run only when the message has the words it needs.
-        self.patterns: list[tuple[tuple[tuple[str, frozenset[str]], ...], Matcher]] = []
+        self.patterns: list[tuple[tuple[tuple[int, frozenset[int]], ...], Matcher]] = []
         self.labels: dict[int, tuple[str, str, float]] = {}
 
     def make_doc(self, text: str) -> Doc:
@@ -272,16 +280,17 @@ class _LanguageMatchers:
             pattern = self._normalised(item.pattern)
             matcher = Matcher(self.nlp.vocab)
             matcher.add(self._label(kind, name, float(item.weight)), [pattern])
-            self.patterns.append((_needs(pattern), matcher))
+            self.patterns.append((_needs(pattern, self.nlp.vocab.strings), matcher))
 
     def match(self, doc: Doc) -> list[_Hit]:
         matches = list(self.phrases(doc)) + list(self.form_phrases(doc))
-        present: dict[str, set[str]] = {}
+        columns = doc.to_array(_CHECKED_ARRAY).T.tolist()
+        present: dict[int, set[int]] = {}
         for needs, matcher in self.patterns:
-            for attr, values in needs:
-                found = present.get(attr)
+            for column, values in needs:
+                found = present.get(column)
                 if found is None:
-                    found = present[attr] = {getattr(token, attr) for token in doc}
+                    found = present[column] = set(columns[column])
                 if found.isdisjoint(values):
                     break
             else:

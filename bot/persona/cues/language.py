@@ -139,7 +139,9 @@ class LanguageIdentifier:
             confidence = 1.0 - 0.5**lead
             return LanguageGuess(lang, confidence, confidence >= self._min_confidence, marker)
         values = self._detector.compute_language_confidence_values(head)
-        if not values:
+        if not values or values[0].value <= 0.0:
+            # Nothing of a language in it (numbers, amounts, punctuation): lingua ranks
+            # every language at 0 in an order of its own, which differs from run to run.
             return LanguageGuess(None, 0.0, False, marker)
         best = values[0]
         code = best.language.iso_code_639_1.name.lower()
