@@ -8,6 +8,10 @@ often the more a turn allocates). The objects loaded at start live as long as th
 so they are moved out of the collector's view once, after loading (``gc.freeze``): a full
 collection then walks only what was made since. Reference counting still frees them as
 usual; only cycles among them are never collected, and they were never going to be.
+
+A model swapped in while the server runs (Rasa's ``PUT /model``) makes the previous
+model's objects garbage: ``refreeze_loaded_objects`` puts everything frozen back in the
+collector's view, collects the previous model (its cycles too), and freezes what is left.
 """
 
 from __future__ import annotations
@@ -30,3 +34,10 @@ def freeze_loaded_objects(what: str) -> int:
         "heap.frozen what=%s objects=%d ms=%.0f", what, frozen, (time.perf_counter() - started) * 1000
     )
     return frozen
+
+
+def refreeze_loaded_objects(what: str) -> int:
+    """After what was loaded changed: let the collector see every frozen object again, so
+    what is no longer used is collected, then freeze what is left (``freeze_loaded_objects``)."""
+    gc.unfreeze()
+    return freeze_loaded_objects(what)

@@ -56,7 +56,7 @@ import types
 from functools import lru_cache
 from typing import Any
 
-from bot.core.heap import freeze_loaded_objects
+from bot.core.heap import freeze_loaded_objects, refreeze_loaded_objects
 from bot.persona.cues.model import CUES_KEY
 
 logger = logging.getLogger(__name__)
@@ -359,7 +359,9 @@ def install_rule_lookup() -> None:
 def install_freeze_after_load() -> None:
     """Once the server has loaded its model, keep what it loaded out of Python's full
     garbage collections (``bot.core.heap``: each walked ~750,000 objects, ~290 ms of a
-    customer's turn). Idempotent."""
+    customer's turn); after a model swapped in over the HTTP API, again
+    (``refreeze_after_model_swap``). Idempotent."""
+    from rasa import server
     from rasa.core import run
 
     if getattr(run, _FREEZE_FLAG, False):
@@ -372,4 +374,24 @@ def install_freeze_after_load() -> None:
         return agent
 
     run.load_agent_on_start = load_agent_on_start
+    rasa_create_app = server.create_app
+
+    def create_app(*args: Any, **kwargs: Any) -> Any:
+        app = rasa_create_app(*args, **kwargs)
+        app.register_middleware(refreeze_after_model_swap, "response")
+        return app
+
+    server.create_app = create_app
     setattr(run, _FREEZE_FLAG, True)
+
+
+async def refreeze_after_model_swap(request: Any, response: Any) -> None:
+    """Sanic response middleware: once Rasa's ``PUT /model`` has swapped the model in, the
+    previous model is collected and the new one frozen (``bot.core.heap``)."""
+    if (
+        request.method == "PUT"
+        and request.path == "/model"
+        and response is not None
+        and response.status == 204
+    ):
+        refreeze_loaded_objects("rasa model swap")

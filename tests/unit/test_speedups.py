@@ -259,6 +259,7 @@ def test_what_the_server_loaded_is_frozen_once_the_model_is_loaded(monkeypatch: 
     import gc
     from types import SimpleNamespace
 
+    from rasa import server
     from rasa.core import run
 
     loaded = object()
@@ -269,6 +270,7 @@ def test_what_the_server_loaded_is_frozen_once_the_model_is_loaded(monkeypatch: 
 
     monkeypatch.setattr(run.agent, "load_agent", load_agent)
     monkeypatch.setattr(run, "load_agent_on_start", run.load_agent_on_start)  # restored after
+    monkeypatch.setattr(server, "create_app", server.create_app)
     monkeypatch.delattr(run, speedups._FREEZE_FLAG, raising=False)
     speedups.install_freeze_after_load()
     app = SimpleNamespace(ctx=SimpleNamespace())
@@ -277,5 +279,54 @@ def test_what_the_server_loaded_is_frozen_once_the_model_is_loaded(monkeypatch: 
         result = asyncio.run(run.load_agent_on_start("model.tar.gz", None, None, app, None))
         assert result is loaded and app.ctx.agent is loaded
         assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "refrozen"),
+    [
+        ("PUT", "/model", 204, True),  # a model swapped in over Rasa's HTTP API
+        ("PUT", "/model", 400, False),  # a swap that failed: the model in use did not change
+        ("GET", "/status", 200, False),
+        ("POST", "/model/parse", 200, False),
+    ],
+)
+def test_a_model_swapped_in_is_frozen_and_the_previous_one_collected(
+    monkeypatch: pytest.MonkeyPatch, method: str, path: str, status: int, refrozen: bool
+) -> None:
+    import asyncio
+    import gc
+    import uuid
+    import weakref
+    from types import SimpleNamespace
+
+    from rasa import server
+    from rasa.core import run
+    from sanic import Sanic
+
+    monkeypatch.setattr(server, "create_app", lambda *_, **__: Sanic(f"swap-{uuid.uuid4().hex}"))
+    monkeypatch.setattr(run, "load_agent_on_start", run.load_agent_on_start)  # restored after
+    monkeypatch.delattr(run, speedups._FREEZE_FLAG, raising=False)
+    speedups.install_freeze_after_load()
+    app = server.create_app()
+    assert list(app.response_middleware) == [speedups.refreeze_after_model_swap]
+
+    class Model:
+        cycle: Any = None
+
+    previous = Model()
+    previous.cycle = previous  # only the cyclic collector frees it
+    gone = weakref.ref(previous)
+    gc.unfreeze()
+    gc.freeze()  # as after the previous model was loaded
+    try:
+        del previous
+        gc.collect()
+        assert gone() is not None, "frozen: never collected"
+        request, response = SimpleNamespace(method=method, path=path), SimpleNamespace(status=status)
+        asyncio.run(speedups.refreeze_after_model_swap(request, response))
+        assert (gone() is None) is refrozen
+        assert gc.get_freeze_count() > 0  # what is in use stays frozen either way
     finally:
         gc.unfreeze()
