@@ -360,3 +360,35 @@ def test_without_a_trained_classifier_the_rules_still_work(
 def test_a_passive_past_form_is_still_a_request(rules_extractor: CueExtractor, text: str) -> None:
     cues = rules_extractor.extract(text)
     assert cues.shows("phone_request"), (cues.signals, cues.set_aside)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "en realidad prefiero hablar en español, ¿cómo cambio el PIN?",
+        "I'd rather speak Spanish if that's ok",
+        "I would prefer to speak in French please",
+        "je préfère parler français",
+        "je préfère parler en anglais, s'il vous plaît",
+    ],
+)
+def test_choosing_a_language_is_no_aversion_to_chat(extractor: CueExtractor, text: str) -> None:
+    # "prefiero hablar en español" made a customer who switched language phone_first, and the
+    # assistant offered to phone them.
+    cues = extractor.extract(text)
+    assert not cues.shows("channel_aversion"), (cues.signals, cues.evidence)
+    assert "channel_aversion" in cues.set_aside
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "prefiero hablar por teléfono",
+        "I'd prefer to speak to someone on the phone",
+        "je préfère parler à quelqu'un au téléphone",
+        "I prefer to talk. Spanish is my first language",  # the language is named in another sentence
+    ],
+)
+def test_a_preference_for_talking_still_counts(extractor: CueExtractor, text: str) -> None:
+    cues = extractor.extract(text)
+    assert cues.shows("channel_aversion"), (cues.signals, cues.set_aside)

@@ -136,6 +136,9 @@ class Scope(str, Enum):
     negation = "negation"
     past = "past"
     quoted = "quoted"
+    # Followed by the name of a language: "I'd rather speak Spanish" chooses the language,
+    # not the phone.
+    language = "language"
 
 
 class Match(str, Enum):
@@ -256,6 +259,8 @@ class LanguageMatching(_Strict):
     not_past_after: List[StrictStr] = Field(default_factory=list)
     # Words that start a new clause ("but", "because").
     clause_breaks: List[StrictStr] = Field(default_factory=list)
+    # Names of languages in this language ("Spanish", "español"), for ``Scope.language``.
+    language_names: List[StrictStr] = Field(default_factory=list)
 
     @validator("synonyms", each_item=True)
     def _group(cls, value: list[str]) -> list[str]:

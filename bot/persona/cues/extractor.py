@@ -356,6 +356,7 @@ class CueExtractor:
                 past=rules.past,
                 clause_breaks=rules.clause_breaks,
                 not_past_after=rules.not_past_after,
+                language_names=rules.language_names,
             )
             self._matchers[lang] = _LanguageMatchers(lang, scope)
             nlp = self._matchers[lang].nlp
@@ -428,7 +429,8 @@ class CueExtractor:
     def _in_scope(self, hits: list[_Hit], doc: Doc, words: ScopeWords, text: str, aside: _Acc) -> list[_Hit]:
         """The hits that say what the customer wants now (``bot.persona.cues.scope``); a
         negated hit of a signal with ``negated_as`` counts for that signal instead. Hits
-        that do not count are noted in ``aside``."""
+        that do not count (negated, past, quoted, or naming a language) are noted in
+        ``aside``."""
         reader: ScopeReader | None = None
         kept = []
         for hit in hits:
@@ -446,6 +448,9 @@ class CueExtractor:
                     kept.append(replace(hit, name=signal.negated_as))
                 continue
             if Scope.past in signal.scope and reader.past(hit.token_start, hit.token_end):
+                aside.add(hit.name, hit.weight, hit.text)
+                continue
+            if Scope.language in signal.scope and reader.names_language(hit.token_end):
                 aside.add(hit.name, hit.weight, hit.text)
                 continue
             kept.append(hit)

@@ -9,7 +9,9 @@ words: "but", "and", "because", …):
   a few tokens before it (or, for languages that negate after the verb, just after);
 - **past**: the clause reports something that happened ("was", "been", "yesterday",
   "ayer", "hier", …);
-- **quoted**: it sits between quotation marks.
+- **quoted**: it sits between quotation marks;
+- **language**: a language is named right after it ("I'd rather speak Spanish",
+  "prefiero hablar en español"): the customer chooses a language, not a channel.
 
 Signals choose which of these cancel their hits (``scope`` in ``personas.yml``).
 """
@@ -26,6 +28,9 @@ from bot.persona.cues.normalise import fold
 
 # Tokens before a hit in which a negator negates it ("I do not want you to call me").
 NEGATION_WINDOW = 4
+# Tokens after a hit in which a language's name says the hit is about the language
+# ("speak Spanish", "speak in Spanish", "hablar en español").
+LANGUAGE_WINDOW = 2
 _QUOTED = re.compile(r'"[^"\n]{1,200}"|“[^”\n]{1,200}”|«[^»\n]{1,200}»|„[^“”\n]{1,200}[“”]')
 _BREAK_PUNCT = frozenset(".,;:!?()[]…—–-/|")
 
@@ -40,6 +45,7 @@ class ScopeWords:
     past: frozenset[str] = frozenset()
     clause_breaks: frozenset[str] = frozenset()
     not_past_after: frozenset[str] = frozenset()
+    language_names: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -50,6 +56,7 @@ class ScopeWords:
         past: list[str],
         clause_breaks: list[str],
         not_past_after: Iterable[str] = (),
+        language_names: Iterable[str] = (),
     ) -> ScopeWords:
         # Past forms are compared with accents: folded, "téléphoné" would be "téléphone".
         return cls(
@@ -58,6 +65,7 @@ class ScopeWords:
             frozenset(w.lower() for w in past),
             frozenset(fold(w) for w in clause_breaks),
             frozenset(fold(w) for w in not_past_after),
+            frozenset(fold(w) for w in language_names),
         )
 
 
@@ -115,6 +123,16 @@ class ScopeReader:
                 return True
         # The hit's own verb in a past form ("I rang", "I phoned you") reads as a report.
         return any(self._past_form(i) for i in range(start, end))
+
+    def names_language(self, end: int) -> bool:
+        """A language is named within ``LANGUAGE_WINDOW`` tokens after the hit, in its clause."""
+        last = self.clause[end - 1]
+        for i in range(end, min(len(self.doc), end + LANGUAGE_WINDOW)):
+            if self.clause[i] != last:
+                return False
+            if fold(self.doc[i].text) in self.words.language_names:
+                return True
+        return False
 
     def quoted(self, start_char: int, end_char: int) -> bool:
         return any(a <= start_char and end_char <= b for a, b in self.quotes)
