@@ -392,3 +392,62 @@ def test_choosing_a_language_is_no_aversion_to_chat(extractor: CueExtractor, tex
 def test_a_preference_for_talking_still_counts(extractor: CueExtractor, text: str) -> None:
     cues = extractor.extract(text)
     assert cues.shows("channel_aversion"), (cues.signals, cues.set_aside)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd rather not have anyone call me, I'm on a train.",
+        "I would prefer nobody phoned me",
+        "prefiero no hablar por teléfono",
+        "je préfère ne pas parler au téléphone",
+    ],
+)
+def test_a_preference_not_to_talk_is_no_aversion_to_chat(extractor: CueExtractor, text: str) -> None:
+    # The "prefer … talk" patterns bridged a negation: a customer who would rather not be
+    # called became phone_first.
+    cues = extractor.extract(text)
+    assert not cues.shows("channel_aversion"), (cues.signals, cues.evidence)
+    assert cues.shows("call_refusal") and not cues.shows("phone_request"), cues.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It said on the letter 'phone us on the number below', but I'd rather sort it here.",
+        "the text said 'don't wait, call us now' - is that you?",
+        "El SMS decía 'llámenos urgentemente', ¿es de ustedes?",
+        "Le SMS disait ‘appelez-nous vite’, c'est vous ?",
+    ],
+)
+def test_words_in_single_quotes_are_quoted(extractor: CueExtractor, text: str) -> None:
+    cues = extractor.extract(text)
+    assert not cues.shows("phone_request"), (cues.signals, cues.evidence)
+    assert "phone_request" in cues.set_aside
+
+
+def test_apostrophes_do_not_open_a_quotation() -> None:
+    from bot.persona.cues.scope import quoted_spans
+
+    for text in [
+        "I'd like you to call me, it's urgent",
+        "my parents' house and the kids' school",
+        "'cause I can't",
+    ]:
+        assert quoted_spans(text) == [], text
+    assert quoted_spans("it said ‘don’t ignore this, call us’ and I didn’t") == [(8, 36)]
+
+
+def test_the_classifier_does_not_add_back_what_the_rules_set_aside(extractor: CueExtractor) -> None:
+    # The classifier reads "me llame" as a request (0.97); the rules read it negated.
+    cues = extractor.extract("Prefiero que nadie me llame")
+    assert cues.shows("call_refusal") and not cues.shows("phone_request"), cues.evidence
+    assert cues.set_aside.get("phone_request") == ["me llame"]
+
+
+@pytest.mark.parametrize("absent", ["phone_request", "human_request"])
+def test_nobody_calling_is_no_request(extractor: CueExtractor, absent: str) -> None:
+    # "ne m'appelle" matched the request pattern "… m'appelle" with the negation inside the
+    # hit, where the scope does not look; and "personne" is also "nobody".
+    cues = extractor.extract("Je préfère que personne ne m'appelle")
+    assert not cues.shows(absent), cues.evidence

@@ -410,6 +410,9 @@ class CueExtractor:
                     p >= CLASSIFIER_MIN_PROBABILITY
                     and signals.weight.get(cue, 0.0) < CLASSIFIER_ADDS_BELOW
                     and (contrary is None or signals.weight.get(contrary, 0.0) < CLASSIFIER_ADDS_BELOW)
+                    # The rules read its words and set them aside (negated, past, quoted):
+                    # "prefiero que nadie me llame" is no request, whatever "me llame" suggests.
+                    and cue not in aside.weight
                 ):
                     signals.add(cue, (p - 0.5) * 2, f"(cue classifier {math.floor(p * 100) / 100:.2f})")
         strengths = {k: _saturate(w) for k, w in signals.weight.items() if w > 0}

@@ -31,7 +31,14 @@ NEGATION_WINDOW = 4
 # Tokens after a hit in which a language's name says the hit is about the language
 # ("speak Spanish", "speak in Spanish", "hablar en español").
 LANGUAGE_WINDOW = 2
-_QUOTED = re.compile(r'"[^"\n]{1,200}"|“[^”\n]{1,200}”|«[^»\n]{1,200}»|„[^“”\n]{1,200}[“”]')
+_QUOTED = re.compile(
+    r'"[^"\n]{1,200}"|“[^”\n]{1,200}”|«[^»\n]{1,200}»|„[^“”\n]{1,200}[“”]'
+    # Single quotes, straight or curly: an apostrophe inside a word ("I'd", "don’t") neither
+    # opens nor closes a quotation.
+    r"|(?<!\w)'(?=\S)(?:[^'\n]|(?<=\w)'(?=\w)){1,200}?(?<=\S)'(?!\w)"
+    r"|‘(?:[^’\n]|(?<=\w)’(?=\w)){1,200}?’(?!\w)"
+)
+_QUOTE_MARKS = frozenset("\"“«„'‘")
 _BREAK_PUNCT = frozenset(".,;:!?()[]…—–-/|")
 
 
@@ -80,7 +87,7 @@ class ScopeReader:
     def __init__(self, doc: Doc, words: ScopeWords, text: str) -> None:
         self.doc = doc
         self.words = words
-        self.quotes = quoted_spans(text) if '"' in text or "“" in text or "«" in text or "„" in text else []
+        self.quotes = quoted_spans(text) if not _QUOTE_MARKS.isdisjoint(text) else []
         # Clause number of every token: a new clause starts after punctuation or a clause word.
         clause = 0
         self.clause: list[int] = []
