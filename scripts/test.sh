@@ -16,6 +16,7 @@ step "personas check";      "$VENV/bin/python" -m bot personas check
 step "train cue classifier"; "$VENV/bin/python" -m bot personas train-cues
 step "personas evaluate";   "$VENV/bin/python" -m bot personas evaluate tests/data/personas_dev.yml --check-targets
                             "$VENV/bin/python" -m bot personas evaluate tests/data/personas_fresh.yml --check-targets=holdout
+                            "$VENV/bin/python" -m bot personas evaluate tests/data/personas_unseen2.yml --check-targets=holdout
 step "wording check";       "$VENV/bin/python" -m bot wording check | tail -1
 step "train (if needed)";   bash scripts/train.sh
 step "rasa test stories";   bash scripts/rasa.sh test core --stories tests/test_stories.yml \
