@@ -451,3 +451,21 @@ def test_nobody_calling_is_no_request(extractor: CueExtractor, absent: str) -> N
     # hit, where the scope does not look; and "personne" is also "nobody".
     cues = extractor.extract("Je préfère que personne ne m'appelle")
     assert not cues.shows(absent), cues.evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "averse"),
+    [
+        ("I'm not comfortable talking on the phone", False),
+        ("I'm not happy speaking over the phone, text is better", False),
+        ("It's not too complicated", False),
+        ("I'm comfortable talking on the phone if that's easier for you", True),
+        # A negation inside the phrase is the phrase's own.
+        ("I'm really not good with computers", True),
+        ("No, I'm not very good with technology", True),
+        ("je ne sais pas utiliser cette application", True),
+    ],
+)
+def test_a_negated_aversion_is_none(extractor: CueExtractor, text: str, averse: bool) -> None:
+    cues = extractor.extract(text)
+    assert cues.shows("channel_aversion") is averse, (cues.signals, cues.set_aside)
