@@ -60,7 +60,7 @@ def cue_classifier_dir(catalogue: PersonaCatalogue) -> Path:
     from bot.persona.cues.classifier import DEFAULT_CORPUS_DIR, DEFAULT_MODEL_DIR
     from bot.persona.cues.training import train
 
-    train(DEFAULT_CORPUS_DIR, DEFAULT_MODEL_DIR, sorted(catalogue.signals))
+    train(DEFAULT_CORPUS_DIR, DEFAULT_MODEL_DIR, catalogue.learned_signals)
     return DEFAULT_MODEL_DIR
 
 

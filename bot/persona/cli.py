@@ -77,7 +77,7 @@ def _cmd_train_cues(args: argparse.Namespace) -> int:
         result = train(
             Path(args.corpus) if args.corpus else DEFAULT_CORPUS_DIR,
             out,
-            sorted(catalogue.signals),
+            catalogue.learned_signals,
             force=args.force,
         )
     # Building the extractor once also caches the compact lemma tables it needs, so the

@@ -514,3 +514,37 @@ def test_a_person_paid_or_added_is_no_request_for_a_person(extractor: CueExtract
 )
 def test_asking_for_a_person_is_a_request_for_a_person(rules_extractor: CueExtractor, text: str) -> None:
     assert rules_extractor.extract(text).shows("human_request")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How quickly can I get a new card?",
+        "What's the fastest way to send money to Spain?",
+        "how fast do transfers arrive",
+        "¿Cuál es la forma más rápida de enviar dinero a España?",
+        "¿Cómo puedo recibir la tarjeta más rápido?",  # "cómo" asks; "como" would end a clause
+        "Comment envoyer de l'argent rapidement en Espagne ?",
+        "Où est-ce que je peux retirer de l'argent rapidement ?",  # "est-ce": a hyphen in a word
+    ],
+)
+def test_a_question_about_how_fast_is_no_hurry(extractor: CueExtractor, text: str) -> None:
+    # One such question made the customer time_pressed (brief answers).
+    cues = extractor.extract(text)
+    assert not cues.shows("speed") and not cues.shows("urgency"), (cues.signals, cues.evidence)
+    assert "speed" in cues.set_aside
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fix it quickly pls I have no time",
+        "Can you do it quickly? I'm at the airport",
+        "Solde compte joint. Vite.",
+        "Rápido por favor, que se me hace tarde",
+        "Lo necesito rápido, como siempre",
+    ],
+)
+def test_asking_for_speed_still_counts(extractor: CueExtractor, text: str) -> None:
+    cues = extractor.extract(text)
+    assert cues.shows("speed"), (cues.signals, cues.set_aside)

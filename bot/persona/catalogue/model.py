@@ -139,6 +139,9 @@ class Scope(str, Enum):
     # Followed by the name of a language: "I'd rather speak Spanish" chooses the language,
     # not the phone.
     language = "language"
+    # In a question about it: "how quickly does a card arrive?" asks how fast, it does not
+    # hurry anyone.
+    asked = "asked"
 
 
 class Match(str, Enum):
@@ -158,6 +161,8 @@ class Signal(Lexicon):
     # A signal the rules found that the cue classifier may not add this one beside ("buenas
     # tardes" is formal: the classifier's "casual" for "Hola, buenas tardes" does not count).
     opposite: Union[StrictStr, None] = None
+    # The cue classifier learns it from the cue corpus (false: the rules alone find it).
+    learned: StrictBool = True
 
 
 class Tone(_Strict):
@@ -261,6 +266,8 @@ class LanguageMatching(_Strict):
     clause_breaks: List[StrictStr] = Field(default_factory=list)
     # Names of languages in this language ("Spanish", "español"), for ``Scope.language``.
     language_names: List[StrictStr] = Field(default_factory=list)
+    # Words that ask a question ("how", "cómo", "comment"), for ``Scope.asked``.
+    question_words: List[StrictStr] = Field(default_factory=list)
 
     @validator("synonyms", each_item=True)
     def _group(cls, value: list[str]) -> list[str]:
@@ -304,6 +311,11 @@ class PersonaCatalogue(_Strict):
 
     def signal_names(self) -> set[str]:
         return set(self.signals) | set(COMPUTED_SIGNALS)
+
+    @property
+    def learned_signals(self) -> list[str]:
+        """The signals the cue classifier learns (``Signal.learned``), sorted."""
+        return sorted(name for name, signal in self.signals.items() if signal.learned)
 
     @property
     def fallback(self) -> Persona:

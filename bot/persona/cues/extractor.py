@@ -357,6 +357,7 @@ class CueExtractor:
                 clause_breaks=rules.clause_breaks,
                 not_past_after=rules.not_past_after,
                 language_names=rules.language_names,
+                question_words=rules.question_words,
             )
             self._matchers[lang] = _LanguageMatchers(lang, scope)
             nlp = self._matchers[lang].nlp
@@ -432,7 +433,7 @@ class CueExtractor:
     def _in_scope(self, hits: list[_Hit], doc: Doc, words: ScopeWords, text: str, aside: _Acc) -> list[_Hit]:
         """The hits that say what the customer wants now (``bot.persona.cues.scope``); a
         negated hit of a signal with ``negated_as`` counts for that signal instead. Hits
-        that do not count (negated, past, quoted, or naming a language) are noted in
+        that do not count (negated, past, quoted, naming a language, asked about) are noted in
         ``aside``."""
         reader: ScopeReader | None = None
         kept = []
@@ -454,6 +455,9 @@ class CueExtractor:
                 aside.add(hit.name, hit.weight, hit.text)
                 continue
             if Scope.language in signal.scope and reader.names_language(hit.token_end):
+                aside.add(hit.name, hit.weight, hit.text)
+                continue
+            if Scope.asked in signal.scope and reader.asked(hit.token_start):
                 aside.add(hit.name, hit.weight, hit.text)
                 continue
             kept.append(hit)

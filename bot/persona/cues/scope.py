@@ -11,7 +11,9 @@ words: "but", "and", "because", …):
   "ayer", "hier", …);
 - **quoted**: it sits between quotation marks;
 - **language**: a language is named right after it ("I'd rather speak Spanish",
-  "prefiero hablar en español"): the customer chooses a language, not a channel.
+  "prefiero hablar en español"): the customer chooses a language, not a channel;
+- **asked**: a question word comes before it in its clause ("how quickly does a card
+  arrive?", "¿cuál es la forma más rápida…?"): the customer asks about it.
 
 Signals choose which of these cancel their hits (``scope`` in ``personas.yml``).
 """
@@ -44,8 +46,8 @@ _BREAK_PUNCT = frozenset(".,;:!?()[]…—–-/|")
 
 @dataclass(frozen=True)
 class ScopeWords:
-    """One language's words that end clauses or negate (folded forms), or mark the past
-    (lower-case forms)."""
+    """One language's words that negate, name a language or ask (folded forms), or mark
+    the past or end clauses (lower-case forms)."""
 
     negators: frozenset[str] = frozenset()
     negators_after: frozenset[str] = frozenset()
@@ -53,6 +55,7 @@ class ScopeWords:
     clause_breaks: frozenset[str] = frozenset()
     not_past_after: frozenset[str] = frozenset()
     language_names: frozenset[str] = frozenset()
+    question_words: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -64,15 +67,18 @@ class ScopeWords:
         clause_breaks: list[str],
         not_past_after: Iterable[str] = (),
         language_names: Iterable[str] = (),
+        question_words: Iterable[str] = (),
     ) -> ScopeWords:
-        # Past forms are compared with accents: folded, "téléphoné" would be "téléphone".
+        # Past forms and clause words are compared with accents: folded, "téléphoné" would
+        # be "téléphone", and the questions "cómo" and "où" the conjunctions "como" and "ou".
         return cls(
             frozenset(fold(w) for w in negators),
             frozenset(fold(w) for w in negators_after),
             frozenset(w.lower() for w in past),
-            frozenset(fold(w) for w in clause_breaks),
+            frozenset(w.lower() for w in clause_breaks),
             frozenset(fold(w) for w in not_past_after),
             frozenset(fold(w) for w in language_names),
+            frozenset(fold(w) for w in question_words),
         )
 
 
@@ -88,11 +94,17 @@ class ScopeReader:
         self.doc = doc
         self.words = words
         self.quotes = quoted_spans(text) if not _QUOTE_MARKS.isdisjoint(text) else []
-        # Clause number of every token: a new clause starts after punctuation or a clause word.
+        # Clause number of every token: a new clause starts after punctuation or a clause word;
+        # a hyphen inside a word ("est-ce", "appelez-moi") is no punctuation.
         clause = 0
         self.clause: list[int] = []
+        attached = False  # the token before has no space after it
         for token in doc:
-            is_break = token.text in _BREAK_PUNCT or token.is_punct or fold(token.text) in words.clause_breaks
+            inside_word = token.text == "-" and attached and not token.whitespace_
+            attached = not token.whitespace_
+            is_break = not inside_word and (
+                token.text in _BREAK_PUNCT or token.is_punct or token.lower_ in words.clause_breaks
+            )
             if is_break:
                 clause += 1
             self.clause.append(clause)
@@ -138,6 +150,16 @@ class ScopeReader:
             if self.clause[i] != last:
                 return False
             if fold(self.doc[i].text) in self.words.language_names:
+                return True
+        return False
+
+    def asked(self, start: int) -> bool:
+        """A question word comes before the hit in its clause."""
+        here = self.clause[start]
+        for i in range(start - 1, -1, -1):
+            if self.clause[i] != here:
+                return False
+            if any(w in self.words.question_words for w in self._norms(i)):
                 return True
         return False
 
