@@ -548,3 +548,21 @@ def test_a_question_about_how_fast_is_no_hurry(extractor: CueExtractor, text: st
 def test_asking_for_speed_still_counts(extractor: CueExtractor, text: str) -> None:
     cues = extractor.extract(text)
     assert cues.shows("speed"), (cues.signals, cues.set_aside)
+
+
+@pytest.mark.parametrize(
+    ("text", "frustrated"),
+    [
+        # Two marks are as often delight or impatience: the answer opened with "sorry this
+        # is so frustrating" to "cuánto tarda una transferencia??".
+        ("thanks!!", False),
+        ("how long does it take??", False),
+        ("oye cuánto tarda una transferencia a otro banco??", False),
+        ("where is my money???", True),
+        ("what?!", True),
+        ("why is this still not fixed??", True),  # with other signs it still counts
+    ],
+)
+def test_two_marks_alone_show_no_frustration(extractor: CueExtractor, text: str, frustrated: bool) -> None:
+    cues = extractor.extract(text)
+    assert cues.shows("frustration") is frustrated, (cues.signals, cues.evidence)

@@ -49,6 +49,8 @@ _EMOJI = re.compile(
     r"|(?<!\w)(?:[:;=]-?[)(DPp]|<3|xD|XD|:'\()(?!\w)"
 )
 _REPEATED_LETTERS = re.compile(r"([a-zA-Z])\1{2,}")
+# The longest run of "!" and "?" (at least two).
+_REPEATED_MARKS = re.compile(r"[!?]{3,}|[!?]{2}")
 _MISSING_APOSTROPHE = re.compile(
     r"(?<!\w)(?:dont|cant|wont|im|ive|isnt|didnt|doesnt|wasnt|whats|thats)(?!\w)"
 )
@@ -509,8 +511,12 @@ def _shape_signals(text: str, words: list[Any], stop_words: frozenset[str], acc:
         acc.add("frustration", 0.6, "(writes in capitals)")
     elif shouted := [w for w in text.split() if len(w) >= MIN_SHOUTED_WORD and w.isalpha() and w.isupper()]:
         acc.add("frustration", 0.4, shouted[0])
-    if "!!" in text or "??" in text or "?!" in text or "!?" in text:
-        acc.add("frustration", 0.5, "!!" if "!!" in text else "??")
+    # "?!", or three or more marks in a row, read as exasperation; two ("thanks!!", "how
+    # long does it take??") are as often delight or impatience: they add to other signs
+    # of frustration, and do not show it alone.
+    if marks := _REPEATED_MARKS.search(text):
+        found = marks.group(0)
+        acc.add("frustration", 0.5 if len(found) >= 3 or set(found) == {"?", "!"} else 0.3, found[:3])
 
     # Technical style: error codes, versions, identifiers (not the customer's bank details).
     if _TECH_HINT.search(text):
