@@ -560,6 +560,7 @@ def test_asking_for_speed_still_counts(extractor: CueExtractor, text: str) -> No
         ("oye cuánto tarda una transferencia a otro banco??", False),
         ("where is my money???", True),
         ("what?!", True),
+        ("ok?? and where is my money!!!", True),  # the stronger run counts, wherever it is
         ("why is this still not fixed??", True),  # with other signs it still counts
     ],
 )

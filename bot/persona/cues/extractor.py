@@ -49,8 +49,8 @@ _EMOJI = re.compile(
     r"|(?<!\w)(?:[:;=]-?[)(DPp]|<3|xD|XD|:'\()(?!\w)"
 )
 _REPEATED_LETTERS = re.compile(r"([a-zA-Z])\1{2,}")
-# The longest run of "!" and "?" (at least two).
-_REPEATED_MARKS = re.compile(r"[!?]{3,}|[!?]{2}")
+# Runs of two or more "!" and "?".
+_REPEATED_MARKS = re.compile(r"[!?]{2,}")
 _MISSING_APOSTROPHE = re.compile(
     r"(?<!\w)(?:dont|cant|wont|im|ive|isnt|didnt|doesnt|wasnt|whats|thats)(?!\w)"
 )
@@ -413,7 +413,7 @@ class CueExtractor:
                     p >= CLASSIFIER_MIN_PROBABILITY
                     and signals.weight.get(cue, 0.0) < CLASSIFIER_ADDS_BELOW
                     and (contrary is None or signals.weight.get(contrary, 0.0) < CLASSIFIER_ADDS_BELOW)
-                    # The rules read its words and set them aside (negated, past, quoted):
+                    # The rules read its words and set them aside (negated, past, quoted, …):
                     # "prefiero que nadie me llame" is no request, whatever "me llame" suggests.
                     and cue not in aside.weight
                 ):
@@ -514,9 +514,9 @@ def _shape_signals(text: str, words: list[Any], stop_words: frozenset[str], acc:
     # "?!", or three or more marks in a row, read as exasperation; two ("thanks!!", "how
     # long does it take??") are as often delight or impatience: they add to other signs
     # of frustration, and do not show it alone.
-    if marks := _REPEATED_MARKS.search(text):
-        found = marks.group(0)
-        acc.add("frustration", 0.5 if len(found) >= 3 or set(found) == {"?", "!"} else 0.3, found[:3])
+    if runs := _REPEATED_MARKS.findall(text):
+        strong = [run for run in runs if len(run) >= 3 or set(run) == {"?", "!"}]
+        acc.add("frustration", 0.5 if strong else 0.3, (strong or runs)[0][:3])
 
     # Technical style: error codes, versions, identifiers (not the customer's bank details).
     if _TECH_HINT.search(text):
