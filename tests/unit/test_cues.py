@@ -567,3 +567,20 @@ def test_asking_for_speed_still_counts(extractor: CueExtractor, text: str) -> No
 def test_two_marks_alone_show_no_frustration(extractor: CueExtractor, text: str, frustrated: bool) -> None:
     cues = extractor.extract(text)
     assert cues.shows("frustration") is frustrated, (cues.signals, cues.evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I give a person access to my account, like my carer?",
+        "I need a person to co-sign, what do I do?",
+        "Do I need a person with a UK account to receive money?",
+        "Can I have a person added to my account?",
+        "J'ai une personne à ajouter sur mon compte",
+        "il me faut une personne pour se porter garant",
+    ],
+)
+def test_the_rules_read_a_person_needed_for_something_as_content(
+    rules_extractor: CueExtractor, text: str
+) -> None:
+    assert not rules_extractor.extract(text).shows("human_request")
