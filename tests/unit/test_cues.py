@@ -362,6 +362,14 @@ def test_a_passive_past_form_is_still_a_request(rules_extractor: CueExtractor, t
     assert cues.shows("phone_request"), (cues.signals, cues.set_aside)
 
 
+def _set_aside(extractor: CueExtractor, text: str, signal: str) -> MessageCues:
+    """The message's cues, where the rules found ``signal`` and set it aside (scope)."""
+    cues = extractor.extract(text)
+    assert not cues.shows(signal), (cues.signals, cues.evidence)
+    assert signal in cues.set_aside, cues.set_aside
+    return cues
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -375,9 +383,7 @@ def test_a_passive_past_form_is_still_a_request(rules_extractor: CueExtractor, t
 def test_choosing_a_language_is_no_aversion_to_chat(extractor: CueExtractor, text: str) -> None:
     # "prefiero hablar en español" made a customer who switched language phone_first, and the
     # assistant offered to phone them.
-    cues = extractor.extract(text)
-    assert not cues.shows("channel_aversion"), (cues.signals, cues.evidence)
-    assert "channel_aversion" in cues.set_aside
+    _set_aside(extractor, text, "channel_aversion")
 
 
 @pytest.mark.parametrize(
@@ -421,9 +427,7 @@ def test_a_preference_not_to_talk_is_no_aversion_to_chat(extractor: CueExtractor
     ],
 )
 def test_words_in_single_quotes_are_quoted(extractor: CueExtractor, text: str) -> None:
-    cues = extractor.extract(text)
-    assert not cues.shows("phone_request"), (cues.signals, cues.evidence)
-    assert "phone_request" in cues.set_aside
+    _set_aside(extractor, text, "phone_request")
 
 
 def test_apostrophes_do_not_open_a_quotation() -> None:
@@ -530,9 +534,8 @@ def test_asking_for_a_person_is_a_request_for_a_person(rules_extractor: CueExtra
 )
 def test_a_question_about_how_fast_is_no_hurry(extractor: CueExtractor, text: str) -> None:
     # One such question made the customer time_pressed (brief answers).
-    cues = extractor.extract(text)
-    assert not cues.shows("speed") and not cues.shows("urgency"), (cues.signals, cues.evidence)
-    assert "speed" in cues.set_aside
+    cues = _set_aside(extractor, text, "speed")
+    assert not cues.shows("urgency"), (cues.signals, cues.evidence)
 
 
 @pytest.mark.parametrize(

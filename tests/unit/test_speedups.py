@@ -254,12 +254,22 @@ def test_rule_matching_finds_what_rasas_finds() -> None:
     assert matched >= 50, "enough conversations where some rule applies"
 
 
+def _install_freeze_after_load(monkeypatch: pytest.MonkeyPatch, create_app: Any = None) -> None:
+    """``speedups.install_freeze_after_load`` afresh, with what it wraps restored after the test."""
+    from rasa import server
+    from rasa.core import run
+
+    monkeypatch.setattr(run, "load_agent_on_start", run.load_agent_on_start)
+    monkeypatch.setattr(server, "create_app", create_app or server.create_app)
+    monkeypatch.delattr(run, speedups._FREEZE_FLAG, raising=False)
+    speedups.install_freeze_after_load()
+
+
 def test_what_the_server_loaded_is_frozen_once_the_model_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
     import gc
     from types import SimpleNamespace
 
-    from rasa import server
     from rasa.core import run
 
     loaded = object()
@@ -269,10 +279,7 @@ def test_what_the_server_loaded_is_frozen_once_the_model_is_loaded(monkeypatch: 
         return loaded
 
     monkeypatch.setattr(run.agent, "load_agent", load_agent)
-    monkeypatch.setattr(run, "load_agent_on_start", run.load_agent_on_start)  # restored after
-    monkeypatch.setattr(server, "create_app", server.create_app)
-    monkeypatch.delattr(run, speedups._FREEZE_FLAG, raising=False)
-    speedups.install_freeze_after_load()
+    _install_freeze_after_load(monkeypatch)
     app = SimpleNamespace(ctx=SimpleNamespace())
     gc.unfreeze()
     try:
@@ -302,13 +309,9 @@ def test_a_model_swapped_in_is_frozen_and_the_previous_one_collected(
     from types import SimpleNamespace
 
     from rasa import server
-    from rasa.core import run
     from sanic import Sanic
 
-    monkeypatch.setattr(server, "create_app", lambda *_, **__: Sanic(f"swap-{uuid.uuid4().hex}"))
-    monkeypatch.setattr(run, "load_agent_on_start", run.load_agent_on_start)  # restored after
-    monkeypatch.delattr(run, speedups._FREEZE_FLAG, raising=False)
-    speedups.install_freeze_after_load()
+    _install_freeze_after_load(monkeypatch, lambda *_, **__: Sanic(f"swap-{uuid.uuid4().hex}"))
     app = server.create_app()
     assert list(app.response_middleware) == [speedups.refreeze_after_model_swap]
 

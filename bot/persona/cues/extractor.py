@@ -149,17 +149,16 @@ def _lexicon_words(nlp: SpacyLanguage, lexicon: Lexicon, lang: str) -> set[str]:
 
 
 # Token attributes a pattern's words are checked on before the pattern runs (``_needs``),
-# and the column of each in the array ``_LanguageMatchers.match`` reads.
-_CHECKED_ATTRS = {"NORM": attrs.NORM, "LOWER": attrs.LOWER, "ORTH": attrs.ORTH}
-_CHECKED_ARRAY = list(_CHECKED_ATTRS.values())
-_CHECKED_COLUMNS = {attr: i for i, attr in enumerate(_CHECKED_ARRAY)}
+# in the order of the columns of the array ``_LanguageMatchers.match`` reads.
+_CHECKED_ATTRS = ("NORM", "LOWER", "ORTH")
+_CHECKED_ARRAY = [getattr(attrs, key) for key in _CHECKED_ATTRS]
 # Quantifiers under which a pattern token must be there (spaCy: none means exactly one).
 _PRESENT_OPS = frozenset({"1", "+"})
 
 
 def _needs(pattern: list[dict[str, Any]], strings: StringStore) -> tuple[tuple[int, frozenset[int]], ...]:
     """What a message must have for ``pattern`` to match: for each token the pattern needs
-    (not optional), the column of the token attribute (``_CHECKED_COLUMNS``) and the string
+    (not optional), the column of the token attribute (``_CHECKED_ATTRS``) and the string
     ids of its possible values, where the pattern names them (``NORM``/``LOWER``/``ORTH``,
     a word or ``IN`` a list). A message without one of them cannot match, and the pattern
     is not run: spaCy's ``Matcher`` tests ``IN`` lists in Python at every token, ~60 us a
@@ -169,7 +168,7 @@ def _needs(pattern: list[dict[str, Any]], strings: StringStore) -> tuple[tuple[i
     for spec in pattern:
         if str(spec.get("OP", "1")) not in _PRESENT_OPS:
             continue
-        for key, attr in _CHECKED_ATTRS.items():
+        for column, key in enumerate(_CHECKED_ATTRS):
             value = spec.get(key)
             if isinstance(value, str):
                 words = [value]
@@ -177,7 +176,7 @@ def _needs(pattern: list[dict[str, Any]], strings: StringStore) -> tuple[tuple[i
                 words = [v for v in value["IN"] if isinstance(v, str)]
             else:
                 continue
-            needs.append((_CHECKED_COLUMNS[attr], frozenset(strings.add(w) for w in words)))
+            needs.append((column, frozenset(strings.add(w) for w in words)))
     return tuple(needs)
 
 
